@@ -309,4 +309,3 @@ func mergeDamage(ds []Damage) []Damage {
 	}
 	return out
 }
-
