@@ -256,7 +256,7 @@ func TestPcapng(t *testing.T) {
 	t0 := testTime(0)
 	var hand []byte
 	hand = append(hand, ngSHB(be)...)
-	hand = append(hand, ngIDB(be, 276, 0, -1, 0)...)  // SLL2, default µs
+	hand = append(hand, ngIDB(be, 276, 0, -1, 0)...)      // SLL2, default µs
 	hand = append(hand, ngIDB(be, 1, 0, 0x80|10, 100)...) // Ethernet, 2^-10 s, +100 s
 	hand = append(hand, ngBlock(be, 0x00000004, []byte("name resolution, skipped"))...)
 	hand = append(hand, ngEPB(be, 0, uint64(t0.UnixMicro()), sll26, len(sll26))...)
