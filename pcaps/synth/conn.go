@@ -82,6 +82,9 @@ type Sent struct {
 	Len     int64
 	// Conn is the index of the connection in the scenario's Conns.
 	Conn int
+	// Auto marks a control frame the library sent on its own (a pong
+	// answering a ping, a close echo) rather than one it was asked to send.
+	Auto bool
 }
 
 // Damage is a byte range of direction Dir of connection Conn (index into
@@ -101,7 +104,11 @@ func (d Damage) Overlaps(conn int, dir Dir, off, n int64) bool {
 }
 
 // Damaged reports whether message s is affected by any of the damages.
+// A message with Len 0 (location unknown) is never reported damaged.
 func Damaged(s Sent, damages []Damage) bool {
+	if s.Len <= 0 {
+		return false
+	}
 	for _, d := range damages {
 		if d.Overlaps(s.Conn, s.From, s.Offset, s.Len) {
 			return true
