@@ -38,7 +38,7 @@ func reply(n int, opcode int, data []byte) []byte {
 
 // serverCfg configures the servers of the harness handlers.
 type serverCfg struct {
-	compress     bool              // gorilla: offer compression
+	compress     bool // gorilla: offer compression
 	coderMode    coder.CompressionMode
 	coderThresh  int
 	writeBuf     int               // gorilla write buffer size (fragmentation)

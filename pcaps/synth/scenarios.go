@@ -40,8 +40,8 @@ func chatMessages() []string {
 
 // ChatDeflate runs a coder client against a coder server, both with
 // permessage-deflate and context takeover (coder compresses messages of 128
-// bytes or more; shorter ones go uncompressed). The client pings once
-// and the client closes with 1000.
+// bytes or more; shorter ones go uncompressed). The client pings once,
+// and closes with 1000.
 func ChatDeflate(ctx context.Context) (*Recording, error) {
 	h, err := NewHarness(func(w http.ResponseWriter, r *http.Request) {
 		h := harnessOf(r)
