@@ -1,7 +1,3 @@
-// Package wsdecode is a passive RFC 6455 / RFC 7692 decoder: it turns the two
-// byte streams of one WebSocket connection (after the HTTP handshake) into
-// messages, frames and anomalies. It does no I/O and imports no capture
-// library: bytes and gap notices in, events out.
 package wsdecode
 
 import "time"
@@ -144,34 +140,8 @@ type Config struct {
 	// MaxInflateRatio bounds decompressed/compressed size per message
 	// (decompression bombs; default 1000, applied only past 1 MiB of output).
 	MaxInflateRatio int64
+	// MaxFramesPerMessage bounds the frame headers kept in Message.Frames
+	// (default 1024); further frames are still decoded, and counted by a
+	// too-many-frames anomaly.
+	MaxFramesPerMessage int
 }
-
-// The functions below are the agreed API; their bodies are being written
-// (issue 2) and are replaced by the implementation.
-
-// Conn decodes both directions of one WebSocket connection. It is not safe for
-// concurrent use.
-type Conn struct {
-	cfg Config
-	h   Handler
-}
-
-// NewConn returns a decoder for one connection whose handshake negotiated cfg.
-func NewConn(cfg Config, h Handler) *Conn { return &Conn{cfg: cfg, h: h} }
-
-// Feed hands the decoder the next bytes of direction dir, in stream order.
-// at is the capture position of the packet that carried them. data is owned
-// by the caller and not retained after Feed returns.
-func (c *Conn) Feed(dir Dir, data []byte, at Meta) {}
-
-// Gap tells the decoder that n bytes of direction dir were lost at this point
-// of the stream (never captured, or cut by the snaplen).
-func (c *Conn) Gap(dir Dir, n int64, at Meta) {}
-
-// Close ends both streams: partial messages are emitted marked Incomplete.
-func (c *Conn) Close(at Meta) {}
-
-// NegotiatedDeflate derives the compression parameters from the server's
-// Sec-WebSocket-Extensions response header value(s). Problems (unknown or
-// invalid parameters) are returned as anomalies with Code and Detail set.
-func NegotiatedDeflate(responseExtensions []string) (Deflate, []Anomaly) { return Deflate{}, nil }
