@@ -118,7 +118,8 @@ func v6ext(typ, next byte, bodyLen int) []byte {
 		return []byte{next, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
 	}
 	n := (2 + bodyLen + 7) &^ 7
-	if typ == 51 { // AH: length in 4-byte units minus 2
+	if typ == 51 { // AH: length in 4-byte units minus 2, at least 12 bytes (IPv6: 16)
+		n = max(n, 16)
 		b := make([]byte, n)
 		b[0], b[1] = next, byte(n/4-2)
 		return b

@@ -245,6 +245,9 @@ func decodeIPv6(p *Packet, b []byte, wire int) skipReason {
 			}
 			nh, off = b[off], off+8
 		case 51: // authentication header
+			if b[off+1] < 1 { // shorter than its 12-byte fixed part
+				return skipMalformed
+			}
 			nh, off = b[off], off+(int(b[off+1])+2)*4
 		default: // 59 (no next header), ESP, ICMPv6, UDP, ...
 			return skipNotTCP

@@ -68,6 +68,7 @@ func linkCases(t testing.TB) []linkCase {
 		return b, layers.IPProtocol(chain[0])
 	}
 	hbh, hbhNH := ext(0, 43, 60, 44)
+	hbh3, hbh3NH := ext(0, 43, 60)
 	ah, ahNH := ext(51, 60)
 	fragMid := v6ext(44, 6, 0)
 	binary.BigEndian.PutUint16(fragMid[2:], 185<<3) // offset 1480
@@ -112,6 +113,10 @@ func linkCases(t testing.TB) []linkCase {
 		{"ethernet/tcp data offset beyond segment", 1, ethernet(t, hugeOff, nil, nil), 0, skip(skipMalformed)},
 		{"ethernet/ipv6 hbh+routing+dstopts+atomic fragment", 1,
 			ethernet(t, ipPacket(t, pv6data, ipOpts{v6Ext: hbh, v6ExtNH: hbhNH}), nil, nil), 0, w6d},
+		{"ethernet/ipv6 hbh+routing+dstopts", 1,
+			ethernet(t, ipPacket(t, pv6data, ipOpts{v6Ext: hbh3, v6ExtNH: hbh3NH}), nil, nil), 0, w6d},
+		{"sll/ipv6 hbh+routing+dstopts snaplen", 113, sll(ipPacket(t, pv6data, ipOpts{v6Ext: hbh3, v6ExtNH: hbh3NH})),
+			16 + 40 + len(hbh3) + 40 + 2, trunc(w6d, 2)},
 		{"ethernet/ipv6 AH+dstopts", 1, ethernet(t, ipPacket(t, pv6data, ipOpts{v6Ext: ah, v6ExtNH: ahNH}), nil, nil), 0, w6d},
 		{"ethernet/ipv6 fragment offset", 1, ethernet(t, ipPacket(t, pv6data, ipOpts{v6Ext: fragMid, v6ExtNH: 44}), nil, nil), 0, skip(skipFragment)},
 		{"ethernet/ipv6 first fragment", 1, ethernet(t, ipPacket(t, pv6data, ipOpts{v6Ext: fragFirst, v6ExtNH: 44}), nil, nil), 0, skip(skipFragment)},
