@@ -116,3 +116,5 @@ func Damaged(s Sent, damages []Damage) bool {
 	}
 	return false
 }
+
+func mustAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -309,3 +309,35 @@ func mergeDamage(ds []Damage) []Damage {
 	}
 	return out
 }
+
+// SegmentIndex returns the index of the data segment (as counted by SegRef)
+// that carries byte off of direction d of c when written with the given
+// MSS, or -1 if off is beyond the data.
+func SegmentIndex(c *Conn, d Dir, off int64, mss int) int {
+	if mss <= 0 {
+		mss = 1448
+	}
+	idx := 0
+	var pos int64
+	for _, ch := range c.Chunks {
+		if ch.Dir != d {
+			continue
+		}
+		rest := len(ch.Data)
+		sizes := ch.Segments
+		for rest > 0 {
+			n := mss
+			if len(sizes) > 0 {
+				n, sizes = sizes[0], sizes[1:]
+			}
+			n = min(n, rest)
+			if off >= pos && off < pos+int64(n) {
+				return idx
+			}
+			pos += int64(n)
+			rest -= n
+			idx++
+		}
+	}
+	return -1
+}
