@@ -25,8 +25,9 @@ type Warner interface {
 	Warnings() []string
 }
 
-// minBufferSize is the smallest read buffer of a file source.
-const minBufferSize = 1 << 20
+// minBufferSize is the smallest read buffer of a file source (a variable so
+// that fuzz tests can use small buffers).
+var minBufferSize = 1 << 20
 
 // newFileFilter is set by vmfilter.go, which needs CompileFilter.
 var newFileFilter func(expr string, snaplen int, rd recordReader) (*fileFilter, error)
