@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/wsscope/wsscope/capture"
+	"github.com/wsscope/wsscope/export"
+	"github.com/wsscope/wsscope/pipeline"
+	"github.com/wsscope/wsscope/wsdecode"
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3").
+var version = "devel"
+
+// environ is what run may touch of the process: streams and whether they
+// are terminals. Tests pass buffers.
+type environ struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	StdoutTTY      bool
+	StderrTTY      bool
+	StderrWidth    int // columns of the terminal on stderr (progress bar)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// run is the whole command: it parses args, reads the capture, writes the
+// output and returns the exit status.
+func run(ctx context.Context, args []string, env *environ) int {
+	cfg, err := parseArgs(args, env.Stderr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "wsscope: %v (see wsscope --help)\n", err)
+		return exitUsage
+	}
+	switch {
+	case cfg.help:
+		io.WriteString(env.Stdout, usageText)
+		return exitOK
+	case cfg.version:
+		fmt.Fprintf(env.Stdout, "wsscope %s\n", version)
+		return exitOK
+	case cfg.list:
+		return listInterfaces(env)
+	}
+	r := &runner{cfg: cfg, env: env}
+	return r.run(ctx)
+}
+
+// runner holds the state of one analysis run.
+type runner struct {
+	cfg *config
+	env *environ
+
+	src      capture.Source
+	name     string       // source name for messages ("-" is stdin)
+	progress *progress    // nil unless reading a file whose progress is shown
+	pstats   atomic.Value // capture.Stats, refreshed by statsSource (TUI status bar)
+	closers  []func() error
+}
+
+// fail prints one error line and returns exitError.
+func (r *runner) fail(err error) int {
+	fmt.Fprintf(r.env.Stderr, "wsscope: %s\n", describe(err))
+	return exitError
+}
+
+// describe turns an error into the text after "wsscope: ", naming the file,
+// offset or flag at fault without repeating package prefixes.
+func describe(err error) string {
+	var fe *capture.FormatError
+	if errors.As(err, &fe) {
+		return fmt.Sprintf("%s: offset %d: %v", fe.Path, fe.Offset, fe.Err)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%s: %v", pe.Path, pe.Err)
+	}
+	s := err.Error()
+	for _, p := range []string{"capture: ", "pipeline: ", "export: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+type outputMode int
+
+const (
+	modeNone outputMode = iota // HAR only
+	modeText
+	modeJSON
+	modeTUI
+)
+
+func (r *runner) mode() outputMode {
+	c := r.cfg
+	switch {
+	case c.jsonOut:
+		return modeJSON
+	case c.textOut:
+		return modeText
+	case c.tuiOut:
+		return modeTUI
+	case c.harFile != "" && c.outFile == "":
+		return modeNone
+	case c.outFile == "" && r.env.StdoutTTY && tuiAvailable:
+		return modeTUI
+	}
+	return modeText
+}
+
+func (r *runner) run(ctx context.Context) (status int) {
+	defer func() {
+		for i := len(r.closers) - 1; i >= 0; i-- {
+			r.closers[i]()
+		}
+	}()
+	mode := r.mode()
+	if mode == modeTUI && !r.env.StdoutTTY {
+		fmt.Fprintln(r.env.Stderr, "wsscope: --tui needs a terminal on stdout (see wsscope --help)")
+		return exitUsage
+	}
+	if mode == modeTUI && !tuiAvailable {
+		fmt.Fprintln(r.env.Stderr, "wsscope: note: the terminal UI is not built in yet; writing text")
+		mode = modeText
+	}
+	if err := r.open(mode); err != nil {
+		return r.fail(err)
+	}
+
+	// Writers.
+	var writers []export.Writer
+	var sinks []pipeline.Sink
+	out := r.env.Stdout
+	if r.cfg.outFile != "" && (mode == modeText || mode == modeJSON) {
+		f, err := os.Create(r.cfg.outFile)
+		if err != nil {
+			return r.fail(err)
+		}
+		r.closers = append(r.closers, f.Close)
+		out = f
+	}
+	live := r.cfg.iface != ""
+	switch mode {
+	case modeText:
+		w := export.NewTextWriter(out)
+		w.Preview = r.cfg.preview
+		if r.cfg.preview == 0 {
+			w.Preview = -1
+		}
+		w.AutoFlush(live)
+		writers = append(writers, w)
+	case modeJSON:
+		w := export.NewJSONWriter(out)
+		w.AutoFlush(live)
+		writers = append(writers, w)
+	}
+	var harOut io.Writer
+	if r.cfg.harFile != "" {
+		if r.cfg.harFile == "-" {
+			harOut = r.env.Stdout
+		} else {
+			f, err := os.Create(r.cfg.harFile)
+			if err != nil {
+				return r.fail(err)
+			}
+			r.closers = append(r.closers, f.Close)
+			harOut = f
+		}
+		writers = append(writers, export.NewHARWriter(harOut, "wsscope", version))
+	}
+	for _, w := range writers {
+		sinks = append(sinks, w)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	guard := &guardSink{writers: writers, limit: r.cfg.count, cancel: cancel}
+
+	var runErr error
+	if mode == modeTUI {
+		runErr = r.runTUI(ctx, cancel, guard)
+	} else {
+		guard.next = export.Tee(sinks...)
+		sink := export.Select(r.cfg.sel, guard)
+		if r.progress != nil {
+			stop := r.progress.start(r.env.Stderr, r.env.StderrWidth)
+			runErr = runPipeline(ctx, r.src, sink)
+			stop()
+		} else {
+			runErr = runPipeline(ctx, r.src, sink)
+		}
+	}
+	if runErr != nil && ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
+		runErr = nil // -c reached, interrupted, or the UI quit
+	}
+
+	// Complete the outputs before reporting an input error: everything
+	// decoded before the damage is written.
+	var writeErr error
+	for _, w := range writers {
+		if err := w.Close(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		if err := r.closers[i](); err != nil && writeErr == nil && !errors.Is(err, os.ErrClosed) {
+			writeErr = err
+		}
+	}
+	r.closers = nil
+	if w, ok := r.src.(capture.Warner); ok {
+		for _, msg := range w.Warnings() {
+			fmt.Fprintf(r.env.Stderr, "wsscope: %s: warning: %s\n", r.name, msg)
+		}
+	}
+	if live {
+		st := r.src.Stats()
+		fmt.Fprintf(r.env.Stderr, "wsscope: %d packets captured, %d TCP, %d dropped by the kernel\n", st.Packets, st.TCP, st.KernelDrops)
+	}
+	switch {
+	case runErr != nil:
+		return r.fail(runErr)
+	case writeErr != nil:
+		return r.fail(fmt.Errorf("writing output: %w", writeErr))
+	}
+	return exitOK
+}
+
+// open opens the capture source named by -r or -i.
+func (r *runner) open(mode outputMode) error {
+	c := r.cfg
+	opts := capture.Options{Filter: c.filter}
+	if c.iface != "" {
+		src, err := openLive(c.iface, c.filter, c.writeRaw)
+		if err != nil {
+			return err
+		}
+		r.src, r.name = src, c.iface
+		r.closers = append(r.closers, src.Close)
+		return nil
+	}
+	r.name = c.read
+	if c.read == "-" {
+		src, err := capture.OpenReader(r.env.Stdin, "-", opts)
+		if err != nil {
+			return err
+		}
+		r.src = src
+		r.closers = append(r.closers, src.Close)
+		return nil
+	}
+	wantProgress := !c.noProgres && r.env.StderrTTY && (mode == modeTUI || !r.env.StdoutTTY || c.outFile != "" || mode == modeNone)
+	if !wantProgress {
+		src, err := capture.OpenFile(c.read, opts)
+		if err != nil {
+			return err
+		}
+		r.src = src
+		r.closers = append(r.closers, src.Close)
+		return nil
+	}
+	f, err := os.Open(c.read)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, f.Close)
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r.progress = &progress{total: st.Size()}
+	src, err := capture.OpenReader(&countingReader{r: f, n: &r.progress.done}, c.read, opts)
+	if err != nil {
+		return err
+	}
+	r.src = src
+	r.closers = append(r.closers, src.Close)
+	return nil
+}
+
+// guardSink passes records to next, counts messages for -c and stops the
+// run (cancel) once the limit is reached or a writer failed.
+type guardSink struct {
+	next    pipeline.Sink
+	writers []export.Writer
+	limit   int64
+	n       int64
+	done    bool
+	cancel  context.CancelFunc
+	opened  map[uint64]bool // connections whose open was passed on
+}
+
+func (g *guardSink) check() {
+	for _, w := range g.writers {
+		if w.Err() != nil {
+			g.done = true
+			g.cancel()
+		}
+	}
+}
+
+func (g *guardSink) ConnOpen(c *pipeline.Conn) {
+	if !g.done {
+		if g.opened == nil {
+			g.opened = make(map[uint64]bool)
+		}
+		g.opened[c.ID] = true
+		g.next.ConnOpen(c)
+		g.check()
+	}
+}
+
+func (g *guardSink) Message(c *pipeline.Conn, m *wsdecode.Message) {
+	if g.done {
+		return
+	}
+	g.next.Message(c, m)
+	g.n++
+	if g.limit > 0 && g.n >= g.limit {
+		g.done = true
+		g.cancel()
+	}
+	g.check()
+}
+
+func (g *guardSink) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
+	if !g.done {
+		g.next.Anomaly(c, a)
+		g.check()
+	}
+}
+
+func (g *guardSink) ConnEnd(c *pipeline.Conn) {
+	// Ends of connections already shown are passed on even after -c, so
+	// their summaries (and HAR entries) complete.
+	if g.opened[c.ID] {
+		delete(g.opened, c.ID)
+		g.next.ConnEnd(c)
+		g.check()
+	}
+}
