@@ -227,33 +227,68 @@ func coderPing(ctx context.Context, h *Harness, rec *Recorder, c *coder.Conn, fr
 		payload = lastFramePayload(rec, from, before)
 		return nil
 	}, func() []byte { return payload })
+	// The write may have flushed buffered data frames ahead of the ping:
+	// narrow the range to the ping frame itself.
+	frame := int64(2 + len(payload))
+	if from == ClientToServer {
+		frame += 4
+	}
+	h.mu.Lock()
+	if t := &h.sent[len(h.sent)-1]; t.rec == rec && t.Opcode == OpPing && t.Len > frame {
+		t.Offset += t.Len - frame
+		t.Len = frame
+	}
+	h.mu.Unlock()
 	return err
 }
 
-// lastFramePayload returns the payload of the (unmasked or masked) control
-// frame written in direction from starting at offset off.
+// lastFramePayload returns the payload of the last control frame among the
+// frames written in direction from since offset off (a frame boundary):
+// coder buffers data frames of an open Writer and flushes them together
+// with the ping.
 func lastFramePayload(rec *Recorder, from Dir, off int64) []byte {
 	b := rec.Conn().Bytes(from)
-	if int64(len(b)) < off+2 {
+	if off > int64(len(b)) {
 		return nil
 	}
 	f := b[off:]
-	n := int(f[1] & 0x7f)
-	masked := f[1]&0x80 != 0
-	hdr := 2
-	if masked {
-		hdr += 4
-	}
-	if len(f) < hdr+n {
-		return nil
-	}
-	p := append([]byte(nil), f[hdr:hdr+n]...)
-	if masked {
-		for i := range p {
-			p[i] ^= f[2+i%4]
+	var last []byte
+	for len(f) >= 2 {
+		n, hl := int(f[1]&0x7f), 2
+		switch n {
+		case 126:
+			if len(f) < 4 {
+				return last
+			}
+			n, hl = int(f[2])<<8|int(f[3]), 4
+		case 127:
+			if len(f) < 10 {
+				return last
+			}
+			n, hl = 0, 10
+			for _, c := range f[2:10] {
+				n = n<<8 | int(c)
+			}
 		}
+		masked := f[1]&0x80 != 0
+		if masked {
+			hl += 4
+		}
+		if n < 0 || len(f) < hl+n {
+			return last
+		}
+		if f[0]&0x08 != 0 { // control opcode
+			p := append([]byte(nil), f[hl:hl+n]...)
+			if masked {
+				for i := range p {
+					p[i] ^= f[hl-4+i%4]
+				}
+			}
+			last = p
+		}
+		f = f[hl+n:]
 	}
-	return p
+	return last
 }
 
 func closePayload(code int, reason string) []byte {

@@ -94,23 +94,7 @@ func NewTruth(name, description string, rec *Recording, res Result) *Truth {
 		}
 		t.Conns = append(t.Conns, tc)
 	}
-	sent := slices.Clone(rec.Sent)
-	slices.SortStableFunc(sent, func(a, b Sent) int {
-		if a.Conn != b.Conn {
-			return a.Conn - b.Conn
-		}
-		if a.From != b.From {
-			return int(a.From) - int(b.From)
-		}
-		ea, eb := a.Offset+a.Len, b.Offset+b.Len
-		switch {
-		case ea < eb:
-			return -1
-		case ea > eb:
-			return 1
-		}
-		return 0
-	})
+	sent := OrderSent(rec.Sent)
 	for _, s := range sent {
 		m := TruthMessage{Conn: s.Conn, From: side(s.From), Opcode: s.Opcode, Len: len(s.Payload),
 			Auto: s.Auto, StreamOffset: s.Offset, StreamLen: s.Len}
@@ -140,6 +124,31 @@ func NewTruth(name, description string, rec *Recording, res Result) *Truth {
 		t.Damage = append(t.Damage, TruthDamage{Conn: d.Conn, From: side(d.Dir), Offset: d.Offset, Len: d.Len})
 	}
 	return t
+}
+
+// OrderSent returns a copy of sent ordered by connection, direction (client
+// first) and the stream offset where each message's frames end: the order
+// in which a decoder completes them (pings inside a fragmented message come
+// before it).
+func OrderSent(sent []Sent) []Sent {
+	out := slices.Clone(sent)
+	slices.SortStableFunc(out, func(a, b Sent) int {
+		if a.Conn != b.Conn {
+			return a.Conn - b.Conn
+		}
+		if a.From != b.From {
+			return int(a.From) - int(b.From)
+		}
+		ea, eb := a.Offset+a.Len, b.Offset+b.Len
+		switch {
+		case ea < eb:
+			return -1
+		case ea > eb:
+			return 1
+		}
+		return 0
+	})
+	return out
 }
 
 // WriteJSON writes t as indented JSON.
