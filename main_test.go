@@ -291,7 +291,10 @@ var opcodeNumbers = map[string]int{"continuation": 0, "text": 1, "binary": 2, "c
 func TestGoldenMatchesTruth(t *testing.T) {
 	for _, capFile := range samples(t) {
 		base := captureBase(capFile)
-		tb, err := os.ReadFile(base + ".sent.json")
+		tb, err := os.ReadFile(capFile + ".sent.json") // pcaps/NAME.pcap.sent.json
+		if os.IsNotExist(err) {
+			tb, err = os.ReadFile(base + ".sent.json")
+		}
 		if err != nil {
 			t.Logf("%s: no ground truth (%v)", capFile, err)
 			continue
