@@ -355,6 +355,7 @@ func TestGoldenMatchesTruth(t *testing.T) {
 						i, m.Conn, m.From, m.Opcode, m.Len, m.SHA256[:12], base)
 				}
 			}
+			t.Logf("%d of %d sent messages found byte-exact", checked, len(tr.Messages))
 			if checked == 0 && len(tr.Messages) > 0 {
 				t.Errorf("no sent message matched")
 			}

@@ -196,10 +196,10 @@ func (r *runner) run(ctx context.Context) (status int) {
 		sink := export.Select(r.cfg.sel, guard)
 		if r.progress != nil {
 			stop := r.progress.start(r.env.Stderr, r.env.StderrWidth)
-			runErr = runPipeline(ctx, r.src, sink)
+			_, runErr = runPipeline(ctx, r.src, sink)
 			stop()
 		} else {
-			runErr = runPipeline(ctx, r.src, sink)
+			_, runErr = runPipeline(ctx, r.src, sink)
 		}
 	}
 	if runErr != nil && ctx.Err() != nil && errors.Is(runErr, context.Canceled) {

@@ -355,10 +355,7 @@ func harEntryFor(hc *harConn) harEntry {
 		hs = &reassembly.Handshake{}
 	}
 	u, q := harURL(c)
-	start := c.Start
-	if start.IsZero() {
-		start = hs.RequestAt.Time
-	}
+	start := connStart(c)
 	wait := 0.0
 	if !hs.ResponseAt.Time.IsZero() && !hs.RequestAt.Time.IsZero() && hs.ResponseAt.Time.After(hs.RequestAt.Time) {
 		wait = ms(hs.ResponseAt.Time.Sub(hs.RequestAt.Time))

@@ -241,7 +241,7 @@ func (j *JSONWriter) ConnOpen(c *pipeline.Conn) {
 	}
 	b := append(j.buf[:0], `{"record":"connection",`...)
 	b = append(b, j.connPrefix(c)...)
-	b = appendTime(b, c.Start)
+	b = appendTime(b, connStart(c))
 	b = append(b, `,"state":"open"`...)
 	b = appendHandshake(b, c)
 	b = append(b, '}')
@@ -393,7 +393,7 @@ func (j *JSONWriter) ConnEnd(c *pipeline.Conn) {
 	b = append(b, j.connPrefix(c)...)
 	b = appendTime(b, s.End)
 	b = append(b, `,"state":"closed","summary":{"started":`...)
-	b = appendTime(b, c.Start)
+	b = appendTime(b, connStart(c))
 	pair := func(b []byte, name string, v [2]uint64) []byte {
 		b = append(b, `,"`...)
 		b = append(b, name...)

@@ -183,19 +183,23 @@ func (t *TextWriter) ConnOpen(c *pipeline.Conn) {
 	if t.err != nil {
 		return
 	}
-	b := t.head(c.Start, c)
+	b := t.head(connStart(c), c)
 	b = append(b, " open "...)
 	b = c.Client.AppendTo(b)
 	b = append(b, " → "...)
 	b = c.Server.AppendTo(b)
 	if hs := c.Handshake; hs != nil {
-		b = append(b, ' ')
-		b, _ = AppendEscaped(b, hs.Method, 16)
-		b = append(b, ' ')
-		if hs.Host != "" {
-			b, _ = AppendEscaped(b, hs.Host, 64)
+		if hs.Method == "" && hs.URI == "" {
+			b = append(b, " (request not seen)"...)
+		} else {
+			b = append(b, ' ')
+			b, _ = AppendEscaped(b, hs.Method, 16)
+			b = append(b, ' ')
+			if hs.Host != "" {
+				b, _ = AppendEscaped(b, hs.Host, 64)
+			}
+			b, _ = AppendEscaped(b, hs.URI, 200)
 		}
-		b, _ = AppendEscaped(b, hs.URI, 200)
 		b = append(b, " → "...)
 		if hs.Status == 0 {
 			b = append(b, "no response"...)
@@ -268,7 +272,11 @@ func (t *TextWriter) ConnEnd(c *pipeline.Conn) {
 	if s.Anomalies > 0 {
 		b = append(b, ", "...)
 		b = strconv.AppendUint(b, s.Anomalies, 10)
-		b = append(b, " anomalies"...)
+		if s.Anomalies == 1 {
+			b = append(b, " anomaly"...)
+		} else {
+			b = append(b, " anomalies"...)
+		}
 	}
 	t.emit(b)
 }
@@ -304,4 +312,16 @@ func (t *TextWriter) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 		b, _ = AppendEscaped(b, a.Detail, 400)
 	}
 	t.emit(b)
+}
+
+// connStart is when a connection started: the upgrade request, or, when the
+// request was not captured, the response.
+func connStart(c *pipeline.Conn) time.Time {
+	if !c.Start.IsZero() || c.Handshake == nil {
+		return c.Start
+	}
+	if !c.Handshake.RequestAt.Time.IsZero() {
+		return c.Handshake.RequestAt.Time
+	}
+	return c.Handshake.ResponseAt.Time
 }
