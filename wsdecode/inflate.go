@@ -82,22 +82,31 @@ func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err erro
 	}
 }
 
-// pushWindow appends plaintext p to the direction's LZ77 history, keeping the
-// last 32 KiB (enough for any negotiated window bits).
+// pushWindow appends plaintext p to the direction's LZ77 history. The
+// history buffer holds up to 2×32 KiB; when full, its last 32 KiB (enough for
+// any negotiated window bits) move to the front, so each plaintext byte is
+// moved about once instead of once per message.
 func (s *stream) pushWindow(p []byte) {
 	if s.window == nil {
-		s.window = make([]byte, 0, windowSize)
+		s.window = make([]byte, 0, 2*windowSize)
 	}
 	if len(p) >= windowSize {
-		s.window = s.window[:windowSize]
-		copy(s.window, p[len(p)-windowSize:])
+		s.window = append(s.window[:0], p[len(p)-windowSize:]...)
 		return
 	}
-	if over := len(s.window) + len(p) - windowSize; over > 0 {
-		copy(s.window, s.window[over:])
-		s.window = s.window[:len(s.window)-over]
+	if len(s.window)+len(p) > cap(s.window) {
+		n := copy(s.window, s.window[len(s.window)-windowSize:])
+		s.window = s.window[:n]
 	}
 	s.window = append(s.window, p...)
+}
+
+// history returns the last 32 KiB (or less) of the direction's history.
+func (s *stream) history() []byte {
+	if len(s.window) > windowSize {
+		return s.window[len(s.window)-windowSize:]
+	}
+	return s.window
 }
 
 // takeover reports whether compressed data of this direction may refer to
@@ -145,7 +154,7 @@ func (s *stream) inflateData(a *assembly, at Meta, ctxOK bool) {
 	}
 	var dict []byte
 	if takeover {
-		dict = s.window
+		dict = s.history()
 	}
 	start := len(a.buf)
 	produced, err, stop := s.inflate(a, in, dict)

@@ -11,7 +11,7 @@ package wsdecode
 //     inflateRatioFloor the output exceeds MaxInflateRatio times the input;
 //   - Message.Frames keeps at most MaxFramesPerMessage headers and
 //     Message.Anomalies at most maxAnomalies (+1 marking the cut);
-//   - each direction keeps one 32 KiB inflate window when context takeover
+//   - each direction keeps one 64 KiB inflate history buffer (32 KiB used) when context takeover
 //     applies, a 14-byte header buffer and a 4 KiB scratch buffer;
 //   - buffers that grew past retainBuffer are released after their message.
 const (
@@ -22,7 +22,7 @@ const (
 	inflateRatioFloor = 1 << 20
 	maxAnomalies      = 32
 	windowSize        = 32 << 10
-	retainBuffer      = 1 << 20
+	retainBuffer      = 4 << 20
 	scratchSize       = 4 << 10
 )
 

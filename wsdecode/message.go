@@ -225,7 +225,6 @@ func (s *stream) emit(a *assembly) {
 		m.Anomalies = nil
 	}
 	s.c.h.Message(m)
-	*m = Message{}
 	a.active = false
 	if cap(a.buf) > retainBuffer {
 		a.buf = nil
