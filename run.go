@@ -184,25 +184,27 @@ func (r *runner) run(ctx context.Context) (status int) {
 		sinks = append(sinks, w)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	guard := &guardSink{writers: writers, limit: r.cfg.count, cancel: cancel}
+	// The pipeline runs under pctx: -c and write errors cancel it (guard),
+	// signals cancel ctx and so pctx.
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	guard := &guardSink{writers: writers, limit: r.cfg.count, cancel: pcancel}
 
 	var runErr error
 	if mode == modeTUI {
-		runErr = r.runTUI(ctx, cancel, guard)
+		runErr = r.runTUI(ctx, pctx, pcancel, guard, sinks)
 	} else {
 		guard.next = export.Tee(sinks...)
 		sink := export.Select(r.cfg.sel, guard)
-		if r.progress != nil {
+		if r.progress != nil && r.env.StderrTTY && !r.cfg.noProgres {
 			stop := r.progress.start(r.env.Stderr, r.env.StderrWidth)
-			_, runErr = runPipeline(ctx, r.src, sink)
+			_, runErr = runPipeline(pctx, r.src, sink)
 			stop()
 		} else {
-			_, runErr = runPipeline(ctx, r.src, sink)
+			_, runErr = runPipeline(pctx, r.src, sink)
 		}
 	}
-	if runErr != nil && ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
+	if runErr != nil && pctx.Err() != nil && errors.Is(runErr, context.Canceled) {
 		runErr = nil // -c reached, interrupted, or the UI quit
 	}
 
@@ -261,7 +263,10 @@ func (r *runner) open(mode outputMode) error {
 		r.closers = append(r.closers, src.Close)
 		return nil
 	}
-	wantProgress := !c.noProgres && r.env.StderrTTY && (mode == modeTUI || !r.env.StdoutTTY || c.outFile != "" || mode == modeNone)
+	// Count the bytes read for the TUI's status bar, or for a progress bar
+	// on stderr when it is a terminal that the output does not go to.
+	wantProgress := mode == modeTUI ||
+		(!c.noProgres && r.env.StderrTTY && (!r.env.StdoutTTY || c.outFile != "" || mode == modeNone))
 	if !wantProgress {
 		src, err := capture.OpenFile(c.read, opts)
 		if err != nil {
