@@ -33,6 +33,7 @@ type Assembler struct {
 	lastFlush time.Time
 	stats     Stats
 	hdrs      []rawHeader // scratch for header parsing
+	cut       bool        // the header block being parsed lost its end
 }
 
 type flowKey struct{ a, b netip.AddrPort }

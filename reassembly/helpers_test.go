@@ -171,4 +171,6 @@ func run(t testing.TB, cfg Config, pkts []*capture.Packet) (*recorder, *Assemble
 	return r, a
 }
 
-func netipNext(ap netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(ap.Addr().Next(), ap.Port()) }
+func netipNext(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Next(), ap.Port())
+}

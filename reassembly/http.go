@@ -50,6 +50,9 @@ type hside struct {
 	role   int8
 	st     uint8
 	gapped bool  // bytes were lost before the first message boundary
+	// startGap counts bytes lost before the first classified byte; they
+	// are handed on as a gap if this side turns out to be WebSocket.
+	startGap int64
 	left   int64 // body / chunk bytes to skip
 	scan   int   // header-end search resumes here (offset in pend)
 	pend   []byte
@@ -196,9 +199,10 @@ func (a *Assembler) consumePend(c *conn, s int) {
 			continue
 		}
 		end := len(sd.pend)
+		cut := false
 		for j := 1; j < len(sd.marks); j++ {
 			if sd.marks[j].gap > 0 {
-				end = sd.marks[j].off
+				end, cut = sd.marks[j].off, true
 				break
 			}
 		}
@@ -222,10 +226,38 @@ func (a *Assembler) consumePend(c *conn, s int) {
 			hc.changes++
 			sd.shift(n)
 		}
-		if n < end {
+		if n == end {
+			continue
+		}
+		if !cut || sd.st != stHead {
 			return
 		}
+		// A header block cut by lost bytes (e.g. snaplen): use what is there.
+		rest := end - n
+		sd.curMarks = sd.marks
+		at := sd.metaAt(0)
+		sd.curMarks = nil
+		if !a.cutHead(c, s, sd.pend[:rest], at) {
+			return
+		}
+		hc.changes++
+		sd.shift(rest)
 	}
+}
+
+// cutHead handles a header block whose end was lost: its complete lines are
+// parsed as if the block ended there, and the handshake is marked.
+func (a *Assembler) cutHead(c *conn, s int, partial []byte, at Meta) bool {
+	k := bytes.LastIndexByte(partial, '\n')
+	if k < 0 {
+		a.hgap(c, s, 1, at) // start line lost: as a gap in the headers
+		return false
+	}
+	head := append(partial[:k+1:k+1], '\r', '\n')
+	a.cut = true
+	ok := a.message(c, s, head, at)
+	a.cut = false
+	return ok
 }
 
 // shift drops the first n bytes of pend.
@@ -395,6 +427,7 @@ func (a *Assembler) hgap(c *conn, s int, n int64, at Meta) {
 		a.fail(c, s, CodeHandshakeGap, "bytes lost across an HTTP message boundary", at)
 	case stStart:
 		sd.gapped = true
+		sd.startGap += n
 	case stHead:
 		if sd.role == roleServer && c.cur != nil && !c.cur.reported {
 			a.fail(c, s, CodeHandshakeGap, strconv.FormatInt(n, 10)+" bytes of the handshake response were lost", at)
@@ -402,6 +435,13 @@ func (a *Assembler) hgap(c *conn, s int, n int64, at Meta) {
 		}
 		if len(hc.reqs) > 0 && hc.reqs[len(hc.reqs)-1].up != nil && sd.role == roleClient {
 			a.fail(c, s, CodeHandshakeGap, strconv.FormatInt(n, 10)+" bytes lost after the upgrade request", at)
+			return
+		}
+		if sd.role == roleClient && len(hc.reqs) == 0 && c.cur == nil {
+			// A whole request may have been lost: the server's response
+			// decides; later bytes are held, the gap kept in place.
+			sd.role, sd.st, sd.gapped = roleMaybeClient, stWait, true
+			sd.marks = append(sd.marks, mark{off: len(sd.pend), at: at, gap: n})
 			return
 		}
 		if c.cur == nil {
@@ -452,12 +492,14 @@ func (a *Assembler) classified(c *conn, s int, cls int) {
 	sd, o := &hc.side[s], &hc.side[1-s]
 	switch cls {
 	case clsRequest:
+		sd.startGap = 0
 		if o.role == roleClient || o.role == roleMaybeClient {
 			a.ignore(c)
 			return
 		}
 		sd.role, sd.st = roleClient, stHead
 	case clsResponse:
+		sd.startGap = 0
 		if o.role == roleServer {
 			a.ignore(c)
 			return
@@ -465,6 +507,9 @@ func (a *Assembler) classified(c *conn, s int, cls int) {
 		sd.role, sd.st = roleServer, stHead
 	default:
 		switch {
+		case sd.gapped && sd.role == roleUnknown && o.role != roleClient:
+			// the request may be among the lost bytes
+			sd.role, sd.st = roleMaybeClient, stWait
 		case o.role == roleServer && sd.role == roleUnknown:
 			// Mid-stream: the server's response may be a 101 whose
 			// request was not captured; hold these bytes until known.
@@ -505,12 +550,20 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 				return false
 			}
 			setRequest(&u.hs, method, uri, proto, hdrs, at)
-			for _, f := range checkRequest(&u.hs) {
-				a.addUpAnomaly(u, s, f.code, f.sev, f.detail, at)
+			if a.cut {
+				a.addUpAnomaly(u, s, CodeHandshakeGap, "error", "end of the upgrade request lost (not captured); its headers are incomplete", at)
+			} else {
+				for _, f := range checkRequest(&u.hs) {
+					a.addUpAnomaly(u, s, f.code, f.sev, f.detail, at)
+				}
 			}
 			hc.reqs = append(hc.reqs, reqInfo{up: u})
 			sd.st = stWait
 			return true
+		}
+		if a.cut {
+			a.ignore(c)
+			return false
 		}
 		hc.reqs = append(hc.reqs, reqInfo{head: string(method) == "HEAD"})
 		return a.body(c, s, hdrs, false, at)
@@ -554,8 +607,12 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			a.addUpAnomaly(u, s, CodeNoRequest, "warning", "101 response seen without its upgrade request (capture started late or request lost)", at)
 		}
 		setResponse(&u.hs, proto, status, reason, hdrs, at)
-		for _, f := range checkResponse(&u.hs, u.hs.Method != "") {
-			a.addUpAnomaly(u, s, f.code, f.sev, f.detail, at)
+		if a.cut {
+			a.addUpAnomaly(u, s, CodeHandshakeGap, "error", "end of the 101 response lost (not captured); its headers are incomplete", at)
+		} else {
+			for _, f := range checkResponse(&u.hs, u.hs.Method != "") {
+				a.addUpAnomaly(u, s, f.code, f.sev, f.detail, at)
+			}
 		}
 		u.hs.Upgraded = respWS || !hasHeader(hdrs, "Upgrade")
 		c.cur = u
@@ -567,6 +624,10 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		c.ws = true
 		sd.st = stWS
 		o.st = stWS
+		if o.startGap > 0 {
+			o.marks = append([]mark{{off: 0, at: at, gap: o.startGap}}, o.marks...)
+			o.startGap = 0
+		}
 		if o.role != roleClient {
 			o.role = roleClient
 		}
@@ -590,6 +651,10 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			a.ignore(c)
 			return false
 		}
+	}
+	if a.cut {
+		a.ignore(c) // body framing unknown
+		return false
 	}
 	if r.head || status == 204 || status == 304 {
 		sd.st = stHead
