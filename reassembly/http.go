@@ -49,14 +49,14 @@ const (
 type hside struct {
 	role   int8
 	st     uint8
-	gapped bool  // bytes were lost before the first message boundary
+	gapped bool // bytes were lost before the first message boundary
 	// startGap counts bytes lost before the first classified byte; they
 	// are handed on as a gap if this side turns out to be WebSocket.
 	startGap int64
-	left   int64 // body / chunk bytes to skip
-	scan   int   // header-end search resumes here (offset in pend)
-	pend   []byte
-	marks  []mark // positions in pend: packet metas and gaps
+	left     int64 // body / chunk bytes to skip
+	scan     int   // header-end search resumes here (offset in pend)
+	pend     []byte
+	marks    []mark // positions in pend: packet metas and gaps
 
 	// during consume
 	curMarks []mark
