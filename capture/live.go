@@ -1,0 +1,85 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// DefaultLiveBufferSize is the kernel ring size used when LiveOptions.BufferSize is 0.
+const DefaultLiveBufferSize = 8 << 20
+
+// MaxLiveBufferSize bounds LiveOptions.BufferSize.
+const MaxLiveBufferSize = 1 << 30
+
+// LiveOptions configures OpenLive. The zero value is valid: no filter,
+// DefaultSnaplen, not promiscuous, DefaultLiveBufferSize.
+type LiveOptions struct {
+	// Filter is a tcpdump-syntax capture filter (see CompileFilter). It runs
+	// in the kernel, so rejected packets never reach wsscope.
+	Filter string
+	// Snaplen is the number of bytes kept of each packet (0 = DefaultSnaplen,
+	// clamped to MaxSnaplen). The kernel truncates longer packets; the TCP
+	// bytes cut off are reported in Packet.Missing.
+	Snaplen int
+	// Promisc puts the interface in promiscuous mode while capturing.
+	Promisc bool
+	// BufferSize is the size in bytes of the kernel ring buffer shared with
+	// wsscope (0 = DefaultLiveBufferSize, clamped to MaxLiveBufferSize).
+	// Packets arriving while it is full are dropped by the kernel and
+	// counted in Stats().KernelDrops.
+	BufferSize int
+	// PollInterval is how often a blocked Next checks whether Close was
+	// called (0 = 100ms).
+	PollInterval time.Duration
+}
+
+func (o LiveOptions) snaplen() int {
+	return Options{Snaplen: o.Snaplen}.snaplen()
+}
+
+func (o LiveOptions) bufferSize() int {
+	switch {
+	case o.BufferSize <= 0:
+		return DefaultLiveBufferSize
+	case o.BufferSize > MaxLiveBufferSize:
+		return MaxLiveBufferSize
+	}
+	return o.BufferSize
+}
+
+func (o LiveOptions) pollInterval() time.Duration {
+	if o.PollInterval <= 0 {
+		return 100 * time.Millisecond
+	}
+	return o.PollInterval
+}
+
+// ErrLiveUnsupported is returned by OpenLive on systems other than Linux.
+var ErrLiveUnsupported = errors.New("capture: live capture is only supported on Linux")
+
+// ErrNoSuchInterface is wrapped by OpenLive errors for unknown interfaces.
+var ErrNoSuchInterface = errors.New("no such network interface")
+
+// permissionHint is appended to permission errors from OpenLive.
+const permissionHint = "live capture needs root or CAP_NET_RAW (try: sudo setcap cap_net_raw,cap_net_admin=eip $(which wsscope))"
+
+// LiveError is an error opening or reading a live capture on Iface.
+type LiveError struct {
+	Iface string
+	Err   error // underlying error: a syscall.Errno, ErrNoSuchInterface, ...
+}
+
+func (e *LiveError) Error() string {
+	var errno syscall.Errno
+	if errors.As(e.Err, &errno) && (errno == syscall.EPERM || errno == syscall.EACCES) {
+		return fmt.Sprintf("capture: %s: permission denied: %s", e.Iface, permissionHint)
+	}
+	if errors.Is(e.Err, ErrNoSuchInterface) {
+		return fmt.Sprintf("capture: %s: no such network interface (list interfaces with Interfaces, like tcpdump -D)", e.Iface)
+	}
+	return fmt.Sprintf("capture: %s: %v", e.Iface, e.Err)
+}
+
+func (e *LiveError) Unwrap() error { return e.Err }

@@ -1,0 +1,319 @@
+//go:build linux
+
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+type seenPkt struct {
+	Packet
+	payload []byte
+}
+
+// captureExchange opens lo with filter (a format string taking the port),
+// runs a small TCP exchange on 127.0.0.1 and returns the captured packets.
+func captureExchange(t *testing.T, filter string) (got []seenPkt, port int, st Stats, start, end time.Time) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("live capture test skipped in -short mode")
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port = ln.Addr().(*net.TCPAddr).Port
+	src, err := OpenLive("lo", LiveOptions{Filter: fmt.Sprintf(filter, port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		for {
+			p, err := src.Next()
+			if err != nil {
+				done <- err
+				return
+			}
+			mu.Lock()
+			got = append(got, seenPkt{Packet: *p, payload: bytes.Clone(p.Payload)})
+			mu.Unlock()
+		}
+	}()
+	start = time.Now()
+	srvErr := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		n, err := io.ReadFull(c, buf[:len("hello from client")])
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		if string(buf[:n]) != "hello from client" {
+			srvErr <- fmt.Errorf("server read %q", buf[:n])
+			return
+		}
+		_, err = c.Write([]byte("hello from server"))
+		srvErr <- err
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("hello from client")); err != nil {
+		t.Fatal(err)
+	}
+	reply := make([]byte, len("hello from server"))
+	if _, err := io.ReadFull(c, reply); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srvErr; err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	end = time.Now()
+	// Let the ring deliver the last segments (block retire timeout 20ms).
+	time.Sleep(300 * time.Millisecond)
+	st = src.Stats()
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != io.EOF {
+			t.Fatalf("Next after Close: %v, want io.EOF", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next did not return after Close")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return got, port, st, start, end
+}
+
+func TestLiveLoopbackExchange(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	got, port, st, start, end := captureExchange(t, "tcp port %d")
+	if len(got) < 6 {
+		t.Fatalf("captured %d packets, want at least 6 (handshake, 2 data, FINs)", len(got))
+	}
+	type key struct {
+		src, dst string
+		seq, ack uint32
+		flags    TCPFlags
+		payload  string
+	}
+	seen := map[key]int{}
+	var c2s, s2c []byte
+	syn, synack, fin := 0, 0, 0
+	for i, p := range got {
+		if p.Num != uint64(i+1) {
+			t.Errorf("packet %d: Num = %d, want %d", i, p.Num, i+1)
+		}
+		if i > 0 && p.Time.Before(got[i-1].Time) {
+			t.Errorf("packet %d: time %v before previous %v", i, p.Time, got[i-1].Time)
+		}
+		if p.Time.Before(start.Add(-time.Second)) || p.Time.After(end.Add(time.Second)) {
+			t.Errorf("packet %d: time %v outside the exchange [%v, %v]", i, p.Time, start, end)
+		}
+		if p.Src.Port() != uint16(port) && p.Dst.Port() != uint16(port) {
+			t.Errorf("packet %d: %v > %v does not match the filter", i, p.Src, p.Dst)
+		}
+		k := key{p.Src.String(), p.Dst.String(), p.Seq, p.Ack, p.Flags, string(p.payload)}
+		seen[k]++
+		if seen[k] == 2 {
+			t.Errorf("packet %d delivered twice: %+v", i, k)
+		}
+		if p.Dst.Port() == uint16(port) {
+			c2s = append(c2s, p.payload...)
+		} else {
+			s2c = append(s2c, p.payload...)
+		}
+		switch {
+		case p.Flags&FlagSYN != 0 && p.Flags&FlagACK == 0:
+			syn++
+		case p.Flags&FlagSYN != 0:
+			synack++
+		}
+		if p.Flags&FlagFIN != 0 {
+			fin++
+		}
+	}
+	if string(c2s) != "hello from client" || string(s2c) != "hello from server" {
+		t.Errorf("payloads: client->server %q, server->client %q", c2s, s2c)
+	}
+	if syn != 1 || synack != 1 || fin != 2 {
+		t.Errorf("SYN %d, SYN-ACK %d, FIN %d; want 1, 1, 2", syn, synack, fin)
+	}
+	if st.TCP < 6 || st.Packets < st.TCP || st.Bytes == 0 {
+		t.Errorf("stats %+v inconsistent with %d packets", st, len(got))
+	}
+	if st.KernelDrops != 0 {
+		t.Errorf("KernelDrops = %d for a tiny exchange", st.KernelDrops)
+	}
+}
+
+// TestLiveKernelByteFilter checks a tcp[13] byte test runs in the kernel:
+// only the SYN and SYN-ACK of the exchange may arrive.
+func TestLiveKernelByteFilter(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	got, _, st, _, _ := captureExchange(t, "tcp port %d and tcp[tcpflags] & tcp-syn != 0")
+	if len(got) != 2 {
+		t.Fatalf("captured %d packets, want SYN and SYN-ACK only: %+v", len(got), got)
+	}
+	for _, p := range got {
+		if p.Flags&FlagSYN == 0 {
+			t.Errorf("non-SYN packet passed the kernel filter: %+v", p.Packet)
+		}
+	}
+	if st.Packets != 2 {
+		t.Errorf("Stats().Packets = %d, want 2 (the kernel filter drops the rest)", st.Packets)
+	}
+}
+
+func TestLiveCloseUnblocksNext(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	src, err := OpenLive("lo", LiveOptions{Filter: "tcp port 1 and tcp port 2", PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Next()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != io.EOF {
+			t.Fatalf("Next = %v, want io.EOF", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next still blocked after Close")
+	}
+	if err := src.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	_ = src.Stats()
+}
+
+func TestOpenLiveErrors(t *testing.T) {
+	_, err := OpenLive("nosuchif0", LiveOptions{})
+	if !errors.Is(err, ErrNoSuchInterface) || !strings.Contains(err.Error(), "capture: nosuchif0: no such network interface") {
+		t.Errorf("unknown interface: %v", err)
+	}
+	_, err = OpenLive("lo", LiveOptions{Filter: "tcp prot 80"})
+	var fe *FilterError
+	if !errors.As(err, &fe) || err.Error() != `capture: filter "tcp prot 80": position 5: unknown keyword "prot"` {
+		t.Errorf("bad filter: %v", err)
+	}
+	want := "capture: eth0: permission denied: live capture needs root or CAP_NET_RAW (try: sudo setcap cap_net_raw,cap_net_admin=eip $(which wsscope))"
+	for _, errno := range []unix.Errno{unix.EPERM, unix.EACCES} {
+		e := &LiveError{Iface: "eth0", Err: errno}
+		if e.Error() != want {
+			t.Errorf("%v: %q, want %q", errno, e.Error(), want)
+		}
+		if !errors.Is(e, errno) {
+			t.Errorf("%v: errors.Is fails", errno)
+		}
+	}
+}
+
+// TestOpenLiveWithoutCapNetRaw drops CAP_NET_RAW from one locked OS thread
+// and checks that OpenLive reports the permission problem clearly.
+func TestOpenLiveWithoutCapNetRaw(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		// Unprivileged: the real thing.
+		_, err := OpenLive("lo", LiveOptions{})
+		if err == nil || !strings.Contains(err.Error(), "permission denied: live capture needs root or CAP_NET_RAW") {
+			t.Fatalf("OpenLive without privileges: %v", err)
+		}
+		return
+	}
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread, with its reduced capabilities, exits
+		// with the goroutine.
+		runtime.LockOSThread()
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			errc <- fmt.Errorf("capget: %v", err)
+			return
+		}
+		data[0].Effective &^= 1 << unix.CAP_NET_RAW
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			errc <- fmt.Errorf("capset: %v", err)
+			return
+		}
+		src, err := OpenLive("lo", LiveOptions{})
+		if err == nil {
+			src.Close()
+			errc <- errors.New("OpenLive succeeded without CAP_NET_RAW")
+			return
+		}
+		errc <- err
+	}()
+	err := <-errc
+	want := "capture: lo: permission denied: live capture needs root or CAP_NET_RAW (try: sudo setcap cap_net_raw,cap_net_admin=eip $(which wsscope))"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+func TestInterfacesListsLoopback(t *testing.T) {
+	ifs, err := Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo *Interface
+	for i := range ifs {
+		if ifs[i].Name == "lo" {
+			lo = &ifs[i]
+		}
+	}
+	if lo == nil {
+		t.Fatalf("lo not listed: %+v", ifs)
+	}
+	if !lo.Loopback || !lo.Up || lo.Index <= 0 || !strings.Contains(lo.Flags, "loopback") {
+		t.Errorf("lo: %+v", *lo)
+	}
+	found := false
+	for _, a := range lo.Addrs {
+		found = found || a == "127.0.0.1/8"
+	}
+	if !found {
+		t.Errorf("lo addresses %v lack 127.0.0.1/8", lo.Addrs)
+	}
+	if last := ifs[len(ifs)-1]; last.Name != "any" {
+		t.Errorf("last interface %q, want the any pseudo-interface", last.Name)
+	}
+}
