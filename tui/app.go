@@ -70,11 +70,14 @@ type ui struct {
 	bar    *filterBar
 	status *statusBar
 	help   *tview.TextView
+	helpPrev tview.Primitive
 
 	pages  *tview.Pages
 	main   *tview.Flex
 	panes  []tview.Primitive
-	hConns int // connections pane height (rows, with borders)
+	hConns    int  // connections pane height (rows, with borders)
+	userConns bool // hConns set with +/- (else follows the screen height)
+	lastH     int
 	hDet   int // detail pane height; 0 = automatic (half the rest)
 	zoom   tview.Primitive
 	screen tcell.Screen
@@ -108,24 +111,13 @@ func newUI(m *Model, opts Options) *ui {
 	u.layout()
 	u.pages = tview.NewPages().
 		AddPage("main", u.main, true, true).
-		AddPage("help", centered(u.help, 100, 50), true, false)
+		AddPage("help", u.help, true, false)
 
 	u.app.SetRoot(u.pages, true).EnableMouse(true).SetFocus(u.msgs.table)
 	u.app.SetInputCapture(u.onKey)
 	u.app.SetBeforeDrawFunc(u.beforeDraw)
 	u.refresh()
 	return u
-}
-
-// centered places p in the middle of the screen, at most w×h.
-func centered(p tview.Primitive, w, h int) tview.Primitive {
-	return tview.NewFlex().
-		AddItem(nil, 0, 1, false).
-		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).
-			AddItem(p, h, 0, true).
-			AddItem(nil, 0, 1, false), w, 0, true).
-		AddItem(nil, 0, 1, false)
 }
 
 // layout (re)builds the main flex: connections, messages, detail, filter
@@ -149,6 +141,14 @@ func (u *ui) layout() {
 
 func (u *ui) beforeDraw(s tcell.Screen) bool {
 	u.screen = s
+	if _, h := s.Size(); h != u.lastH {
+		u.lastH = h
+		if !u.userConns {
+			// Connections pane: a quarter of the screen, 5..12 rows.
+			u.hConns = max(5, min(12, h/4))
+			u.main.ResizeItem(u.conns.table, u.hConns, 0)
+		}
+	}
 	u.titles()
 	u.bar.refresh()
 	u.status.refresh()
@@ -279,7 +279,12 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		switch {
 		case ev.Key() == tcell.KeyEscape, ev.Rune() == 'q', ev.Rune() == '?':
 			u.pages.HidePage("help")
+			u.app.SetFocus(u.helpPrev)
 			return nil
+		case ev.Key() == tcell.KeyCtrlD:
+			return tcell.NewEventKey(tcell.KeyPgDn, 0, tcell.ModNone)
+		case ev.Key() == tcell.KeyCtrlU:
+			return tcell.NewEventKey(tcell.KeyPgUp, 0, tcell.ModNone)
 		}
 		return ev
 	}
@@ -318,7 +323,9 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case 'q':
 		u.app.Stop()
 	case '?':
+		u.helpPrev = u.app.GetFocus()
 		u.pages.ShowPage("help")
+		u.app.SetFocus(u.help)
 	case 'G':
 		if u.app.GetFocus() == u.msgs.table {
 			u.follow = true
@@ -420,6 +427,7 @@ func (u *ui) resize(d int) {
 	switch u.app.GetFocus() {
 	case u.conns.table:
 		u.hConns += d
+		u.userConns = true
 	case u.detail.text:
 		u.hDet += d
 	default: // messages: take from / give to the detail pane

@@ -24,7 +24,22 @@ type connsView struct {
 	cacheVer uint64
 }
 
-var connHeader = []string{"#", "Client → Server", "Host/Path", "Proto", "Ext", "Msgs →/←", "Bytes →/←", "State", "Anom"}
+// Columns of the connections pane, most useful first: in a narrow terminal
+// the last ones are clipped (h/l scroll the table sideways).
+const (
+	ccID = iota
+	ccHost
+	ccMsgs
+	ccBytes
+	ccState
+	ccAnom
+	ccProto
+	ccExt
+	ccAddr
+	ccCount
+)
+
+var connHeader = [ccCount]string{"#", "Host/Path", "Msgs →/←", "Bytes →/←", "State", "Anom", "Proto", "Ext", "Client → Server"}
 
 func newConnsView(u *ui) *connsView {
 	v := &connsView{u: u, cache: make(map[int][]*tview.TableCell)}
@@ -67,14 +82,14 @@ func (v *connsView) GetCell(row, col int) *tview.TableCell {
 }
 
 func (v *connsView) buildRow(row int) []*tview.TableCell {
-	texts := make([]string, len(connHeader))
+	var texts [ccCount]string
 	color := tcell.ColorDefault
 	if row == 1 {
 		_, msgs, anoms := v.u.m.Counts()
-		texts[0] = "*"
-		texts[1] = "all connections"
-		texts[5] = strconv.FormatUint(msgs, 10)
-		texts[8] = strconv.FormatUint(anoms, 10)
+		texts[ccID] = "*"
+		texts[ccHost] = "all connections"
+		texts[ccMsgs] = strconv.FormatUint(msgs, 10)
+		texts[ccAnom] = strconv.FormatUint(anoms, 10)
 	} else {
 		c, ok := v.u.m.conn(row-2, false)
 		if !ok {
@@ -88,11 +103,13 @@ func (v *connsView) buildRow(row int) []*tview.TableCell {
 	cells := make([]*tview.TableCell, len(texts))
 	for i, t := range texts {
 		cell := tview.NewTableCell(tview.Escape(t)).SetTextColor(color)
-		if i == 2 {
-			cell.SetMaxWidth(30)
-		}
-		if i == 4 {
+		switch i {
+		case ccHost:
+			cell.SetMaxWidth(28)
+		case ccExt:
 			cell.SetMaxWidth(22)
+		case ccMsgs, ccBytes:
+			cell.SetAlign(tview.AlignRight)
 		}
 		cells[i] = cell
 	}
@@ -101,23 +118,23 @@ func (v *connsView) buildRow(row int) []*tview.TableCell {
 
 // connRowTexts returns the connections pane columns for c (not yet
 // tview-escaped, but with control characters made visible).
-func connRowTexts(c *connView) []string {
-	t := make([]string, len(connHeader))
-	t[0] = strconv.FormatUint(c.id, 10)
-	t[1] = c.client.String() + " → " + c.server.String()
+func connRowTexts(c *connView) [ccCount]string {
+	var t [ccCount]string
+	t[ccID] = strconv.FormatUint(c.id, 10)
+	t[ccAddr] = c.client.String() + " → " + c.server.String()
 	if hs := c.hs; hs != nil {
-		t[2] = visible([]byte(hs.Host+hs.URI), false, 0)
-		t[3] = visible([]byte(hs.Subprotocol), false, 0)
+		t[ccHost] = visible([]byte(hs.Host+hs.URI), false, 0)
+		t[ccProto] = visible([]byte(hs.Subprotocol), false, 0)
 	}
-	t[4] = visible([]byte(extText(c)), false, 0)
+	t[ccExt] = visible([]byte(extText(c)), false, 0)
 	s := &c.sum
-	t[5] = fmt.Sprintf("%d/%d", s.Messages[0], s.Messages[1])
-	t[6] = fmtSize(s.Bytes[0]) + "/" + fmtSize(s.Bytes[1])
-	t[7] = connState(c)
+	t[ccMsgs] = fmt.Sprintf("%d/%d", s.Messages[0], s.Messages[1])
+	t[ccBytes] = fmtSize(s.Bytes[0]) + "/" + fmtSize(s.Bytes[1])
+	t[ccState] = connState(c)
 	if c.anomCount > 0 || s.Anomalies > 0 {
-		t[8] = "!" + strconv.FormatUint(max(c.anomCount, s.Anomalies), 10)
+		t[ccAnom] = "!" + strconv.FormatUint(max(c.anomCount, s.Anomalies), 10)
 	} else {
-		t[8] = "0"
+		t[ccAnom] = "0"
 	}
 	return t
 }

@@ -153,7 +153,7 @@ func payloadText(s *snapshot, r *msgRec) string {
 		return "[gray](empty payload)[-]"
 	case looksJSON(p):
 		return "[gray]JSON:[-]\n" + prettyJSON(p)
-	case r.op == uint8(wsdecode.OpBinary) || !utf8.Valid(p):
+	case r.op == uint8(wsdecode.OpBinary) || (r.op != uint8(wsdecode.OpText) && !utf8.Valid(p)):
 		return hexDump(p)
 	}
 	return safe(p, true, 0)

@@ -197,9 +197,11 @@ func TestPayloadEscaping(t *testing.T) {
 	if !strings.Contains(scr, `A\x1b[31mRED[red]B[::b]\u202eC\u009bD\r`) {
 		t.Errorf("detail not escaped:\n%s", scr)
 	}
-	if !strings.Contains(scr, `evil.example/\x1b]0;pwned\x07`) {
+	if !strings.Contains(scr, `evil.example/\x1b]0;pwned\x`) {
 		t.Errorf("host/path not escaped:\n%s", scr)
 	}
+	h.keys("4")
+	h.waitText(`GET /\x1b]0;pwned\x07 HTTP/1.1`)
 	// No cell holds a raw control character or a C1/bidi character, and
 	// "[red]" did not colour anything: every cell of the preview line
 	// has the same foreground.

@@ -1,0 +1,177 @@
+package tui
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/wsscope/wsscope/wsdecode"
+)
+
+// TestLiveFollow feeds the model while the UI runs: new rows appear, follow
+// mode keeps the newest selected, scrolling up pauses it, G resumes it.
+func TestLiveFollow(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	f := newFeeder(m)
+	c := f.open("live.example", "/", true, nil, wsdecode.Deflate{})
+	h := startUI(t, m, 100, 30, Options{Title: "eth0"})
+	h.waitText("Messages: all connections (0) follow")
+	for i := 0; i < 50; i++ {
+		f.msg(c, wsdecode.FromServer, wsdecode.OpText, "tick "+strconv.Itoa(i))
+	}
+	h.waitText("Messages: all connections (50) follow")
+	scr := h.waitText("│tick 49 ") // detail pane of the newest message
+	if !strings.Contains(scr, "FOLLOW") {
+		t.Error("status bar lacks FOLLOW")
+	}
+	// Scroll up: follow pauses, new messages do not move the selection.
+	h.keys("kk")
+	scr = h.waitText("│tick 47 ")
+	if strings.Contains(scr, "follow") || strings.Contains(scr, "FOLLOW") {
+		t.Errorf("follow mode still on after scrolling up:\n%s", scr)
+	}
+	for i := 50; i < 60; i++ {
+		f.msg(c, wsdecode.FromServer, wsdecode.OpText, "tick "+strconv.Itoa(i))
+	}
+	scr = h.waitText("Messages: all connections (60)")
+	if !strings.Contains(scr, "│tick 47 ") {
+		t.Errorf("selection moved while follow was paused:\n%s", scr)
+	}
+	// G resumes follow mode.
+	h.keys("G")
+	h.waitText("│tick 59 ")
+	h.waitText("(60) follow")
+	for i := 60; i < 65; i++ {
+		f.msg(c, wsdecode.FromServer, wsdecode.OpText, "tick "+strconv.Itoa(i))
+	}
+	h.waitText("│tick 64 ")
+	// Page keys: Ctrl-u pages up (and pauses follow).
+	h.key(tcell.KeyCtrlU)
+	h.waitGone("(65) follow")
+}
+
+// TestActions saves a payload, copies it (OSC 52, read back from the
+// simulation screen's clipboard) and exports the filtered view.
+func TestActions(t *testing.T) {
+	dir := t.TempDir()
+	m := NewModel(ModelOptions{})
+	fixture(m)
+	h := startUI(t, m, 120, 40, Options{})
+	h.waitText("Messages: all connections (8)")
+	h.keys("g") // the JSON message
+	h.waitText("JSON:")
+
+	save := filepath.Join(dir, "payload.bin")
+	h.keys("s")
+	h.waitText("save payload to> wsscope-msg-3.bin")
+	h.key(tcell.KeyCtrlU)
+	h.keys(save)
+	h.key(tcell.KeyEnter)
+	h.waitText("saved 51 bytes to")
+	got, err := os.ReadFile(save)
+	if err != nil || string(got) != `{"type":"hello","user":"ann","n":[1,2,3],"ok":true}` {
+		t.Fatalf("saved payload = %q, %v", got, err)
+	}
+
+	h.keys("yb")
+	h.waitText("copied 68 bytes to the clipboard")
+	if cb := string(h.s.GetClipboardData()); cb != base64.StdEncoding.EncodeToString(got) {
+		t.Errorf("clipboard = %q", cb)
+	}
+	h.keys("yh")
+	h.waitText("copied 102 bytes")
+	if cb := string(h.s.GetClipboardData()); !strings.HasPrefix(cb, "7b2274797065") {
+		t.Errorf("hex clipboard = %q", cb)
+	}
+
+	// Export only server→client messages.
+	h.keys("f")
+	h.waitText("filter> ")
+	h.keys("dir:s")
+	h.key(tcell.KeyEnter)
+	h.waitText("Messages: all connections (4)")
+	out := filepath.Join(dir, "view.jsonl")
+	h.keys("e")
+	h.waitText("export view (JSON Lines) to> ")
+	h.key(tcell.KeyCtrlU)
+	h.keys(out)
+	h.key(tcell.KeyEnter)
+	h.waitText("exported 4 messages to")
+	fh, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	var recs []viewRecord
+	for sc.Scan() {
+		var r viewRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("exported %d records, want 4", len(recs))
+	}
+	for _, r := range recs {
+		if r.From != "server" || r.Record != "message" {
+			t.Errorf("record %+v", r)
+		}
+	}
+	if recs[0].Text == nil || *recs[0].Text != "welcome ann" || recs[0].Conn != 1 || recs[0].Client != "10.0.0.1:40001" {
+		t.Errorf("first record %+v", recs[0])
+	}
+	if string(recs[1].Data) != "\x00\x01\x02\x03binary-blob" || recs[1].Opcode != "binary" {
+		t.Errorf("binary record %+v", recs[1])
+	}
+	if len(recs[3].Anomalies) != 1 || recs[3].Anomalies[0].Code != "unmasked-client-frame" {
+		t.Errorf("anomaly record %+v", recs[3])
+	}
+}
+
+// TestSmallTerminal renders in 80×24 and checks that every pane, the filter
+// bar and the status bar are there, and that panes resize with +/-.
+func TestSmallTerminal(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	fixture(m)
+	h := startUI(t, m, 80, 24, Options{Title: "capture.pcapng"})
+	scr := h.waitText("Connections (2)")
+	for _, want := range []string{"Messages: all connections (8)", "Detail: payload", "filter: none", "capture.pcapng", "msgs 8"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("80×24 screen lacks %q:\n%s", want, scr)
+		}
+	}
+	lines := strings.Split(scr, "\n")
+	row := func(sub string) int {
+		for i, l := range lines {
+			if strings.Contains(l, sub) {
+				return i
+			}
+		}
+		return -1
+	}
+	before := row("Detail: payload")
+	h.keys("++") // messages pane grows: detail moves down
+	scr = h.waitFor("resize", func(s string) bool {
+		lines = strings.Split(s, "\n")
+		return row("Detail: payload") == before+2
+	})
+	h.keys("----")
+	h.waitFor("shrink", func(s string) bool {
+		lines = strings.Split(s, "\n")
+		return row("Detail: payload") == before-2
+	})
+	// Mouse: clicking a connection row selects it.
+	y := row("api.example/feed")
+	h.s.InjectMouse(5, y, tcell.Button1, tcell.ModNone)
+	h.s.InjectMouse(5, y, tcell.ButtonNone, tcell.ModNone)
+	h.waitText("Messages: conn 2 (2)")
+}
