@@ -64,23 +64,23 @@ type ui struct {
 	selConn int // connection index shown in the messages pane, -1 all
 	selMsg  int64
 
-	conns  *connsView
-	msgs   *messagesView
-	detail *detailView
-	bar    *filterBar
-	status *statusBar
-	help   *tview.TextView
+	conns    *connsView
+	msgs     *messagesView
+	detail   *detailView
+	bar      *filterBar
+	status   *statusBar
+	help     *tview.TextView
 	helpPrev tview.Primitive
 
-	pages  *tview.Pages
-	main   *tview.Flex
-	panes  []tview.Primitive
+	pages     *tview.Pages
+	main      *tview.Flex
+	panes     []tview.Primitive
 	hConns    int  // connections pane height (rows, with borders)
 	userConns bool // hConns set with +/- (else follows the screen height)
 	lastH     int
-	hDet   int // detail pane height; 0 = automatic (half the rest)
-	zoom   tview.Primitive
-	screen tcell.Screen
+	hDet      int // detail pane height; 0 = automatic (half the rest)
+	zoom      tview.Primitive
+	screen    tcell.Screen
 
 	copyPending bool
 	connIDs     []uint64 // connection index → ID, grown as needed
