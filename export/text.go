@@ -17,12 +17,14 @@ const DefaultPreview = 100
 // TextWriter writes one human-readable line per message, like tcpdump -A or
 // mitmdump, plus a line per connection open, connection end and anomaly:
 //
-//	18:47:51.123456 #1 open 10.0.0.1:50312 → 10.0.0.2:80 GET /chat → 101 Switching Protocols subprotocol=chat deflate=permessage-deflate
-//	18:47:51.130002 #1 → text 5B  hello
-//	18:47:51.130950 #1 ← text 1200B deflate 143B  {"items":[…
-//	18:47:52.000000 #1 → close 1000  bye
-//	18:47:52.000100 #1 ! warning gap-in-stream (client, packet 17): 1200 bytes not captured
-//	18:47:52.000300 #1 closed fin: → 3 msgs 120B close 1000, ← 4 msgs 2400B close 1000
+//	03:04:05.003000 #1 open 192.0.2.10:51000 → 192.0.2.1:8080 GET chat.example:8080/chat → 101 Switching Protocols deflate=permessage-deflate
+//	03:04:05.005000 #1 → text 47B  {"type":"join","room":"general","user":"alice"}
+//	03:04:05.007000 #1 → text 168B deflate 137B  {"type":"message","room":"general","user":"alice","id":100,…
+//	03:04:05.011000 #1 → ping 1B  1
+//	03:04:05.022000 #1 → text 1440B 2 frames INCOMPLETE !gap  line 4 of message 4. …
+//	03:04:05.004000 #1 ! warning handshake-refused (server, packet 5): upgrade refused with status 403 Forbidden
+//	03:04:05.025000 #1 → close 1000  bye
+//	03:04:05.029000 #1 closed fin: → 11 msgs 1110B close 1000, ← 11 msgs 1527B close 1000
 //
 // Times are UTC time of day. Payloads are always escaped (AppendEscaped):
 // control characters and terminal escape sequences never reach the output.
