@@ -23,6 +23,9 @@ const maxUpgradesPerConn = 64
 type reqInfo struct {
 	head bool     // HEAD: the response has no body
 	up   *upgrade // upgrade request
+	// partial is a request whose end was lost: an upgrade if the server
+	// answers 101 websocket.
+	partial *Handshake
 }
 
 // roles
@@ -562,8 +565,11 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			return true
 		}
 		if a.cut {
-			a.ignore(c)
-			return false
+			hs := &Handshake{}
+			setRequest(hs, method, uri, proto, hdrs, at)
+			hc.reqs = append(hc.reqs, reqInfo{partial: hs})
+			sd.st = stWait
+			return true
 		}
 		hc.reqs = append(hc.reqs, reqInfo{head: string(method) == "HEAD"})
 		return a.body(c, s, hdrs, false, at)
@@ -590,9 +596,16 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		r = hc.reqs[0]
 		hc.reqs = hc.reqs[1:]
 	}
-	respWS := hasToken(hdrs, "Upgrade", "websocket")
+	// A cut 101 may have lost its Upgrade header: taken as websocket.
+	respWS := hasToken(hdrs, "Upgrade", "websocket") || (a.cut && !hasHeader(hdrs, "Upgrade"))
 	if status == 101 {
 		u := r.up
+		if u == nil && r.partial != nil && respWS {
+			if u = a.newUpgrade(c, 1-s); u != nil {
+				u.hs = *r.partial
+				a.addUpAnomaly(u, 1-s, CodeHandshakeGap, "error", "end of the upgrade request lost (not captured); its headers are incomplete", u.hs.RequestAt)
+			}
+		}
 		if u == nil {
 			if have || !respWS {
 				// 101 to another protocol, or to a plain request
@@ -634,6 +647,10 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		hc.reqs = nil
 		a.report(c, u)
 		return true
+	}
+	if r.partial != nil {
+		a.ignore(c) // a cut plain request: framing of what follows unknown
+		return false
 	}
 	if r.up != nil {
 		u := r.up
