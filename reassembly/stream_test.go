@@ -58,6 +58,9 @@ func TestStreams(t *testing.T) {
 		{name: "conflicting retransmission of delivered bytes", pkts: func(f *flow, b int) []*capture.Packet {
 			return []*capture.Packet{cseg(f, b, 0, 10), alt(f, b, 5, 15), cseg(f, b, 15, 36)}
 		}, want: clean[:10] + strings.ToLower(clean[10:15]) + clean[15:], codes: []string{CodeConflict}},
+		{name: "keep-alive probes are not conflicts", pkts: func(f *flow, b int) []*capture.Packet {
+			return []*capture.Packet{cseg(f, b, 0, 10), f.c(b+9, "\x00"), cseg(f, b, 10, 36), f.c(b+35, "\x00")}
+		}, want: clean},
 		{name: "conflicting overlap with buffered", pkts: func(f *flow, b int) []*capture.Packet {
 			return []*capture.Packet{cseg(f, b, 10, 20), alt(f, b, 10, 20), cseg(f, b, 0, 10), cseg(f, b, 20, 36)}
 		}, want: clean, codes: []string{CodeConflict}},
