@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -78,8 +79,10 @@ func safeRun(s []byte) int {
 		// (q-1)&^q if it is '"', (bs-1)&^bs if it is '\\', x if it is
 		// ≥ 0x80, x+1 if it is 0x7f (a carry out of a byte needs 0xff, which
 		// x catches). Borrows only cause hits where a byte matched already.
-		if (((x-lsb*0x20)&^x)|((q-lsb)&^q)|((bs-lsb)&^bs)|x|(x+lsb))&msb != 0 {
-			break
+		// The lowest set bit is exact (false positives only occur above a
+		// true one), so it locates the first byte needing attention.
+		if m := (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | x | (x + lsb)) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	for ; i < len(s) && jsonSafe[s[i]]; i++ {

@@ -141,3 +141,30 @@ func TestAppendTime(t *testing.T) {
 		t.Errorf("zero time = %s", got)
 	}
 }
+
+// safeRun must stop exactly at the first byte that is not jsonSafe, for
+// every byte value at every position of an 8-byte word and beyond.
+func TestSafeRun(t *testing.T) {
+	buf := make([]byte, 20)
+	for pos := 0; pos < len(buf); pos++ {
+		for v := 0; v < 256; v++ {
+			for i := range buf {
+				buf[i] = 'a'
+			}
+			buf[pos] = byte(v)
+			if pos+1 < len(buf) {
+				buf[pos+1] = 0 // a second bad byte after the first
+			}
+			want := pos
+			if jsonSafe[byte(v)] {
+				want = pos + 1
+				if pos+1 >= len(buf) {
+					want = len(buf)
+				}
+			}
+			if got := safeRun(buf); got != want {
+				t.Fatalf("byte %#x at %d: safeRun = %d, want %d", v, pos, got, want)
+			}
+		}
+	}
+}
