@@ -9,6 +9,12 @@ import (
 
 // pcapgoCount counts the packet records of a pcap or pcapng stream with pcapgo.
 func pcapgoCount(r io.Reader) (int, error) {
+	return pcapgoEach(r, func(uint16, []byte) {})
+}
+
+// pcapgoEach calls fn with the link type and data of every packet record of
+// a pcap or pcapng stream, read with pcapgo, and returns the count.
+func pcapgoEach(r io.Reader, fn func(lt uint16, data []byte)) (int, error) {
 	br := bufio.NewReader(r)
 	magic, err := br.Peek(4)
 	if err != nil {
@@ -21,9 +27,15 @@ func pcapgoCount(r io.Reader) (int, error) {
 			return 0, err
 		}
 		for {
-			if _, _, err := ng.ZeroCopyReadPacketData(); err != nil {
+			data, ci, err := ng.ZeroCopyReadPacketData()
+			if err != nil {
 				return n, err
 			}
+			intf, err := ng.Interface(ci.InterfaceIndex)
+			if err != nil {
+				return n, err
+			}
+			fn(uint16(intf.LinkType), data)
 			n++
 		}
 	}
@@ -32,9 +44,11 @@ func pcapgoCount(r io.Reader) (int, error) {
 		return 0, err
 	}
 	for {
-		if _, _, err := pr.ZeroCopyReadPacketData(); err != nil {
+		data, _, err := pr.ZeroCopyReadPacketData()
+		if err != nil {
 			return n, err
 		}
+		fn(uint16(pr.LinkType()), data)
 		n++
 	}
 }
