@@ -115,10 +115,8 @@ func openReader(r io.Reader, path string, opts Options, file io.Closer) (*fileSo
 		pr, err := newPcapReader(&s.in, path, snap)
 		if err != nil {
 			var fe *FormatError
-			if errors.As(err, &fe) && binary.BigEndian.Uint32(magic) != pcapMagicMicro &&
-				binary.LittleEndian.Uint32(magic) != pcapMagicMicro &&
-				binary.BigEndian.Uint32(magic) != pcapMagicNano &&
-				binary.LittleEndian.Uint32(magic) != pcapMagicNano {
+			if errors.As(err, &fe) && !isPcapMagic(binary.BigEndian.Uint32(magic)) &&
+				!isPcapMagic(binary.LittleEndian.Uint32(magic)) {
 				fe.Err = fmt.Errorf("not a pcap or pcapng file (magic %#08x)", binary.BigEndian.Uint32(magic))
 			}
 			return nil, err
@@ -306,4 +304,8 @@ func linkTypeName(lt uint16) string {
 		return fmt.Sprintf("%d (%s)", lt, n)
 	}
 	return fmt.Sprint(lt)
+}
+
+func isPcapMagic(m uint32) bool {
+	return m == pcapMagicMicro || m == pcapMagicNano || m == pcapMagicModified
 }

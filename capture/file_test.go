@@ -131,6 +131,7 @@ func TestPcapVariants(t *testing.T) {
 		{"big-endian microsecond", handPcap(binary.BigEndian, false, 1, frames...), exp},
 		{"big-endian nanosecond", handPcap(binary.BigEndian, true, 1, frames...), nanoExp},
 		{"little-endian nanosecond", handPcap(binary.LittleEndian, true, 1, frames...), nanoExp},
+		{"modified (Kuznetzov) format", modifiedPcap(handPcap(binary.BigEndian, false, 1, frames...)), exp},
 		{"FCS bits in link type", handPcap(binary.LittleEndian, false, 1|0x10000000, frames...), exp},
 		{"gzip", gzipped(pcapFile(t, 1, 0, frames...)), exp},
 	} {
@@ -363,4 +364,20 @@ func TestOpenFileAndStdin(t *testing.T) {
 type byteOrder interface {
 	binary.ByteOrder
 	binary.AppendByteOrder
+}
+
+// modifiedPcap converts a big-endian microsecond pcap to the modified
+// format: magic 0xa1b2cd34 and 8 more bytes (ifindex, protocol, type, pad)
+// in every record header.
+func modifiedPcap(b []byte) []byte {
+	out := append([]byte(nil), b[:24]...)
+	binary.BigEndian.PutUint32(out, pcapMagicModified)
+	for b = b[24:]; len(b) > 0; {
+		n := 16 + int(binary.BigEndian.Uint32(b[8:]))
+		out = append(out, b[:16]...)
+		out = append(out, 0, 0, 0, 2, 0x08, 0x00, 0, 0)
+		out = append(out, b[16:n]...)
+		b = b[n:]
+	}
+	return out
 }

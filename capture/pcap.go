@@ -11,6 +11,7 @@ import (
 const (
 	pcapMagicMicro     = 0xa1b2c3d4
 	pcapMagicNano      = 0xa1b23c4d
+	pcapMagicModified  = 0xa1b2cd34 // Alexey Kuznetzov's patched libpcap: 24-byte record headers
 	pcapGlobalHdrLen   = 24
 	pcapRecordHdrLen   = 16
 	pcapLinkTypeMask   = 0x03ffffff // bits 26-31 carry FCS information
@@ -43,6 +44,7 @@ type pcapReader struct {
 	path     string
 	order    binary.ByteOrder
 	nano     bool
+	hdrLen   int // record header length: 16, or 24 for the modified format
 	linkType uint16
 	known    bool
 	fileSnap int
@@ -59,7 +61,7 @@ func newPcapReader(in *input, path string, limit int) (*pcapReader, error) {
 		}
 		return nil, &FormatError{path, in.off, truncatedError("pcap file header", len(h), pcapGlobalHdrLen)}
 	}
-	r := &pcapReader{in: in, path: path, limit: limit}
+	r := &pcapReader{in: in, path: path, limit: limit, hdrLen: pcapRecordHdrLen}
 	switch {
 	case binary.LittleEndian.Uint32(h) == pcapMagicMicro:
 		r.order = binary.LittleEndian
@@ -69,6 +71,10 @@ func newPcapReader(in *input, path string, limit int) (*pcapReader, error) {
 		r.order, r.nano = binary.LittleEndian, true
 	case binary.BigEndian.Uint32(h) == pcapMagicNano:
 		r.order, r.nano = binary.BigEndian, true
+	case binary.LittleEndian.Uint32(h) == pcapMagicModified:
+		r.order, r.hdrLen = binary.LittleEndian, 24
+	case binary.BigEndian.Uint32(h) == pcapMagicModified:
+		r.order, r.hdrLen = binary.BigEndian, 24
 	default:
 		return nil, &FormatError{path, in.off, fmt.Errorf("bad pcap magic %#08x", binary.BigEndian.Uint32(h))}
 	}
@@ -96,15 +102,15 @@ func (r *pcapReader) next(rec *record) error {
 		}
 	}
 	off := r.in.off
-	h, err := r.in.peek(pcapRecordHdrLen)
-	if len(h) < pcapRecordHdrLen {
+	h, err := r.in.peek(r.hdrLen)
+	if len(h) < r.hdrLen {
 		if len(h) == 0 && readFailure(err) == nil {
 			return io.EOF
 		}
 		if e := readFailure(err); e != nil {
 			return &FormatError{r.path, off, e}
 		}
-		return &FormatError{r.path, off, truncatedError("record header", len(h), pcapRecordHdrLen)}
+		return &FormatError{r.path, off, truncatedError("record header", len(h), r.hdrLen)}
 	}
 	o := r.order
 	caplen := o.Uint32(h[8:])
@@ -115,13 +121,13 @@ func (r *pcapReader) next(rec *record) error {
 	if caplen > uint32(r.limit) {
 		return &FormatError{r.path, off, fmt.Errorf("record length %d exceeds limit %d", caplen, r.limit)}
 	}
-	n := pcapRecordHdrLen + int(caplen)
+	n := r.hdrLen + int(caplen)
 	b, err := r.in.peek(n)
 	if len(b) < n {
 		if e := readFailure(err); e != nil {
 			return &FormatError{r.path, off, e}
 		}
-		return &FormatError{r.path, off, truncatedError("record", len(b)-pcapRecordHdrLen, int(caplen))}
+		return &FormatError{r.path, off, truncatedError("record", len(b)-r.hdrLen, int(caplen))}
 	}
 	r.pending = n
 	sec := int64(o.Uint32(b[0:]))
@@ -130,7 +136,7 @@ func (r *pcapReader) next(rec *record) error {
 		frac *= 1000
 	}
 	rec.ts = time.Unix(sec, frac)
-	rec.data = b[pcapRecordHdrLen:n]
+	rec.data = b[r.hdrLen:n]
 	rec.origLen = int(wire)
 	rec.linkType, rec.known = r.linkType, r.known
 	rec.offset = off
