@@ -381,3 +381,52 @@ func modifiedPcap(b []byte) []byte {
 	}
 	return out
 }
+
+// TestWarnings checks the single message per unsupported link type.
+func TestWarnings(t *testing.T) {
+	le := binary.LittleEndian
+	eth4 := ethernet(t, ipPacket(t, pv4, ipOpts{}), nil, nil)
+	var file []byte
+	file = append(file, ngSHB(le)...)
+	file = append(file, ngIDB(le, 105, 0, -1, 0)...)
+	file = append(file, ngIDB(le, 1, 0, -1, 0)...)
+	file = append(file, ngIDB(le, 147, 0, -1, 0)...)
+	for i, iface := range []uint32{0, 1, 0, 2, 0, 1} {
+		file = append(file, ngEPB(le, iface, uint64(i), eth4, len(eth4))...)
+	}
+	src, err := OpenReader(bytes.NewReader(file), "w.pcapng", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, src)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	checkAll(t, got, []expected{{2, time.Time{}, wantOf(pv4)}, {6, time.Time{}, wantOf(pv4)}})
+	w := src.(Warner).Warnings()
+	want := []string{
+		"capture: w.pcapng: unsupported link type 105 (IEEE802_11): 3 packets skipped",
+		"capture: w.pcapng: unsupported link type 147: 1 packet skipped",
+	}
+	if strings.Join(w, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
+	if st := src.Stats(); st.Skipped != 4 || st.TCP != 2 || st.Packets != 6 {
+		t.Errorf("stats %+v", st)
+	}
+	if sc := src.(*fileSource).SkipCounts(); len(sc) != 1 || sc["unsupported link type"] != 4 {
+		t.Errorf("skip counts %v", sc)
+	}
+
+	// A pcap link type field that does not fit 16 bits.
+	src, err = OpenReader(bytes.NewReader(handPcap(le, false, 0x01000000, eth4)), "x.pcap", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Next(); err != io.EOF {
+		t.Fatal(err)
+	}
+	if w := src.(Warner).Warnings(); len(w) != 1 || w[0] != "capture: x.pcap: invalid link type: 1 packet skipped" {
+		t.Errorf("warnings %q", w)
+	}
+}

@@ -29,6 +29,7 @@ func fuzzSeeds(t testing.TB, ng bool) [][]byte {
 			handPcap(binary.BigEndian, true, 1, frames[:3]...),
 			handPcap(binary.LittleEndian, false, 113, sll(ipPacket(t, pv4, ipOpts{}))),
 			small[:len(small)-9],
+			modifiedPcap(handPcap(binary.BigEndian, false, 1, frames[:2]...)),
 			gzipped(small),
 		}
 	}
