@@ -60,10 +60,21 @@ func run(dir string) error {
 	if dropAt < 0 || dropIdx < 0 {
 		return fmt.Errorf("plain recording has no 5000-byte client message")
 	}
+	frag := must(synth.Fragmented(ctx))
+	// The same connections on two pcapng interfaces of different link types.
+	twoLinks := *frag
+	twoLinks.Conns = nil
+	for i, c := range frag.Conns {
+		cc := *c
+		cc.Interface = i % 2
+		twoLinks.Conns = append(twoLinks.Conns, &cc)
+	}
 	caps := []capture{
 		{"chat-deflate.pcap", "chat with permessage-deflate, context takeover both ways (coder ↔ coder), a ping/pong, close 1000", chat, synth.Options{Seed: 1}},
 		{"cooked.pcap", "chat-deflate.pcap's connection as Linux cooked capture v2 (SLL2)", chat, synth.Options{Seed: 2, Link: synth.LinkSLL2}},
-		{"fragmented.pcap", "fragmented messages with pings between fragments, both directions (gorilla ↔ gorilla, coder ↔ coder)", must(synth.Fragmented(ctx)), synth.Options{Seed: 3}},
+		{"fragmented.pcap", "fragmented messages with pings between fragments, both directions (gorilla ↔ gorilla, coder ↔ coder)", frag, synth.Options{Seed: 3}},
+		{"two-links.pcapng", "fragmented.pcap's two connections in pcapng on two interfaces: Ethernet (conn 0) and Linux cooked v2 (conn 1)", &twoLinks,
+			synth.Options{Seed: 15, Format: synth.PcapNG, NgLinks: []synth.Link{synth.LinkEthernet, synth.LinkSLL2}}},
 		{"deflate-small-window.pcap", "crafted: permessage-deflate with server_max_window_bits=9, client_max_window_bits=10", synth.SmallWindow(4), synth.Options{Seed: 4}},
 		{"no-context-takeover.pcap", "permessage-deflate with no context takeover both ways (gorilla ↔ gorilla, coder ↔ coder)", must(synth.NoContextTakeover(ctx)), synth.Options{Seed: 5}},
 		{"ipv6.pcapng", "IPv6, port 9001, pcapng, uncompressed chat with a ping (gorilla ↔ gorilla)", must(synth.IPv6Chat(ctx)), synth.Options{Seed: 6, Format: synth.PcapNG}},
