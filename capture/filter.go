@@ -98,7 +98,8 @@ func compileOwn(expr string, linkType uint16, snaplen int) ([]bpf.RawInstruction
 	}
 	prog, err := assemble(root, uint32(snaplen))
 	if err != nil {
-		return nil, &FilterError{Expr: expr, Msg: err.Error()}
+		// Too long for the kernel: tcpdump's optimizer may still fit it.
+		return nil, &FilterError{Expr: expr, Msg: err.Error(), Unsupported: true}
 	}
 	return prog, nil
 }

@@ -113,7 +113,13 @@ func ldInd(off uint32, size int) bpf.Instruction { return bpf.LoadIndirect{Off: 
 
 // ---- emission ----
 
-type label struct{ at *item } // bound to the item that follows it
+// label is bound to the item that follows it. states collects what the
+// registers hold on each jump to it (the load sequence that set them; ""
+// when unknown), so that a test repeating those loads can skip them.
+type label struct {
+	at     *item
+	states []string
+}
 
 type item struct {
 	raw    bpf.RawInstruction
@@ -127,15 +133,43 @@ type emitter struct {
 	items   []*item
 	pending []*label // labels waiting for the next item
 	err     error
+	// state is the load sequence whose result A and X hold at this point
+	// ("" = unknown). Every item after a jump is reached only through
+	// labels, all of whose (forward) jumps are emitted before it is bound.
+	state string
+}
+
+// curState is the register state at the next item.
+func (e *emitter) curState() string {
+	if len(e.pending) == 0 {
+		return e.state
+	}
+	st, first := "", true
+	for _, l := range e.pending {
+		for _, s := range l.states {
+			if first {
+				st, first = s, false
+			} else if s != st {
+				return ""
+			}
+		}
+	}
+	return st
 }
 
 func (e *emitter) add(it *item) {
-	for _, l := range e.pending {
-		l.at = it
+	if len(e.pending) > 0 {
+		e.state = e.curState()
+		for _, l := range e.pending {
+			l.at = it
+		}
 	}
 	e.pending = e.pending[:0]
 	e.items = append(e.items, it)
 }
+
+// jumpTo records the register state on a jump to l.
+func (e *emitter) jumpTo(l *label) { l.states = append(l.states, e.state) }
 
 func (e *emitter) bind(l *label) { e.pending = append(e.pending, l) }
 
@@ -155,15 +189,25 @@ func (e *emitter) gen(b bexpr, t, f *label) {
 			target = t
 		}
 		e.add(&item{raw: bpf.RawInstruction{Op: bpfJMP | bpfJA}, jump: true, jt: target})
+		e.jumpTo(target)
 	case bTest:
-		for _, in := range v.load {
-			e.ins(in)
+		sig := fmt.Sprint(v.load)
+		if len(v.load) > 0 && sig == e.curState() {
+			// A and X already hold this value on every path here: the
+			// pending labels bind to the jump below.
+		} else {
+			for _, in := range v.load {
+				e.ins(in)
+			}
+			e.state = sig
 		}
 		op := uint16(bpfJMP) | v.jmp
 		if v.useX {
 			op |= bpfX
 		}
 		e.add(&item{raw: bpf.RawInstruction{Op: op, K: v.k}, jump: true, cond: true, jt: t, jf: f})
+		e.jumpTo(t)
+		e.jumpTo(f)
 	case bAnd:
 		m := &label{}
 		e.gen(v.l, m, f)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,23 @@ var goldenExprs = []string{
 	"tcp prot 80", "tcp port 80 udp", "net 10.0.0.1/8", "port 70000", "tcp host 10.0.0.1", "ip6 host 10.0.0.1",
 	"port", "host", "(tcp", "tcp)", "tcp and", "and tcp", "tcp[13", "tcp[0:3] = 1", "len / 0 = 1", "ip port 80", "foo", "10.0.0.1",
 	"ip[0] &", "tcp port 80 80", "vlan 5000", "ip proto 300",
+}
+
+func init() {
+	// Long expressions: programs whose jumps exceed 255 instructions need
+	// trampolines.
+	var ports, hosts []string
+	for i := 0; i < 40; i++ {
+		ports = append(ports, fmt.Sprintf("port %d", 1000+i*997%40000))
+		hosts = append(hosts, fmt.Sprintf("host 10.%d.%d.%d", i%3, i, (i*7)%256))
+	}
+	ports = append(ports, "port 443")
+	hosts = append(hosts, "host 10.0.0.1", "host 2001:db8::1")
+	goldenExprs = append(goldenExprs,
+		strings.Join(ports, " or "),
+		"tcp and ("+strings.Join(hosts, " or ")+") and not port 22",
+		"not ("+strings.Join(hosts[:20], " or ")+") and ("+strings.Join(ports[:20], " or ")+")",
+	)
 }
 
 type goldenEntry struct {
