@@ -19,9 +19,24 @@ func TestAcceptFor(t *testing.T) {
 // exchange runs one connection with the given client and server bytes (each
 // split into segments of size seg) and returns the recorder.
 func exchange(t *testing.T, cfg Config, client, server string, seg int) *recorder {
+	return exchangeOrder(t, cfg, client, server, seg, false)
+}
+
+// exchangeOrder is exchange, optionally with all client segments first.
+func exchangeOrder(t *testing.T, cfg Config, client, server string, seg int, clientFirst bool) *recorder {
 	t.Helper()
 	f := newFlow(1000, 5000)
 	pk := f.handshake()
+	if clientFirst {
+		for i := 0; i < len(client); i += seg {
+			pk = append(pk, f.c(i, client[i:min(len(client), i+seg)]))
+		}
+		for i := 0; i < len(server); i += seg {
+			pk = append(pk, f.s(i, server[i:min(len(server), i+seg)]))
+		}
+		r, _ := run(t, cfg, pk)
+		return r
+	}
 	for i := 0; i < max(len(client), len(server)); i += seg {
 		if i < len(client) {
 			pk = append(pk, f.c(i, client[i:min(len(client), i+seg)]))
