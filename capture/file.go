@@ -91,12 +91,12 @@ func openReader(r io.Reader, path string, opts Options, file io.Closer) (*fileSo
 	br := bufio.NewReaderSize(r, bufSize)
 	magic, err := br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &FormatError{path, 0, fmt.Errorf("gzip: %w", err)}
+		gz, gzErr := gzip.NewReader(br)
+		if gzErr != nil {
+			return nil, &FormatError{path, 0, fmt.Errorf("gzip: %w", gzErr)}
 		}
 		s.gz = gz
-		br = bufio.NewReaderSize(gz, bufSize)
+		br = bufio.NewReaderSize(gzipErrors{gz}, bufSize)
 		magic, err = br.Peek(4)
 	}
 	s.in.br = br
@@ -308,4 +308,20 @@ func linkTypeName(lt uint16) string {
 
 func isPcapMagic(m uint32) bool {
 	return m == pcapMagicMicro || m == pcapMagicNano || m == pcapMagicModified
+}
+
+// gzipErrors labels the errors of a gzip stream, so that a cut or corrupt
+// compressed file is not mistaken for a short capture file.
+type gzipErrors struct{ r io.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+	case err == io.ErrUnexpectedEOF:
+		err = fmt.Errorf("%w gzip stream: %w", ErrTruncated, err)
+	default:
+		err = fmt.Errorf("gzip: %w", err)
+	}
+	return n, err
 }

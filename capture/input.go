@@ -30,7 +30,7 @@ func (in *input) skip(n int) (int, error) {
 // readFailure returns nil when err only says the input ended (the caller then
 // reports truncation) and err itself for a real read failure.
 func readFailure(err error) error {
-	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+	if err == nil || err == io.EOF {
 		return nil
 	}
 	return err
