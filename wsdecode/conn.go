@@ -90,8 +90,9 @@ func (c *Conn) Feed(dir Dir, data []byte, at Meta) {
 // not kept, and decoding continues at the next header. Otherwise the message
 // in progress is emitted Incomplete and the decoder searches for the next
 // plausible frame header (see plausible), reporting the skipped bytes. Under
-// context takeover the inflate history of the direction is lost for good:
-// later compressed messages are marked deflate-context-lost, not inflated.
+// context takeover the inflate history of the direction is lost for good
+// (unless the gap lay inside an uncompressed frame's payload): later
+// compressed messages are marked deflate-context-lost, not inflated.
 func (c *Conn) Gap(dir Dir, n int64, at Meta) {
 	if n > 0 {
 		c.s[dir&1].gap(n, at)
@@ -342,7 +343,10 @@ func (s *stream) abort(at Meta, code string, lost int64) (absorbed bool) {
 
 // gap handles n lost bytes.
 func (s *stream) gap(n int64, at Meta) {
-	if s.takeover() {
+	// The inflate history survives only a gap known to lie inside the
+	// payload of an uncompressed frame.
+	inPlain := s.state == stPayload && uint64(n) <= s.remaining && !s.cur.compressed && !s.frameZ
+	if s.takeover() && !inPlain {
 		s.ctxLost = true
 	}
 	switch s.state {

@@ -23,8 +23,9 @@
 // permessage-deflate (RFC 7692) and x-webkit-deflate-frame / deflate-frame
 // are inflated with pooled compress/flate readers. Under context takeover each
 // direction keeps the last 32 KiB of its compressed messages' plaintext. Once
-// bytes of a direction are lost (a gap) or an inflation fails, that history
-// is unknown: later compressed messages of that direction are marked
+// bytes of a direction are lost (a gap anywhere but inside the payload of an
+// uncompressed frame of known length) or an inflation fails or is cut short
+// by a limit, that history is unknown: later compressed messages of that direction are marked
 // deflate-context-lost and Incomplete and carry no payload, rather than
 // inflated garbage. Directions with no_context_takeover recover with the next
 // message.

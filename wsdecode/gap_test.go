@@ -166,3 +166,23 @@ func TestPerFrameDeflate(t *testing.T) {
 		}
 	}
 }
+
+// A gap inside an uncompressed frame of known length loses no compressed
+// history: later compressed messages still inflate under context takeover.
+func TestGapInPlainKeepsContext(t *testing.T) {
+	plain := [][]byte{[]byte(strings.Repeat("context ", 40)), []byte(strings.Repeat("context takeover ", 40))}
+	z := deflateMsgs(t, plain, true)
+	cfg := Config{Deflate: Deflate{Mode: PerMessageDeflate}}
+	f0 := enc(fr{fin: true, rsv: 4, op: OpText, payload: z[0]})
+	u := enc(fr{fin: true, op: OpBinary, payload: dataOf(100)})
+	f1 := enc(fr{fin: true, rsv: 4, op: OpText, payload: z[1]})
+	r := gapRun(cfg, FromServer, [][]byte{cat(f0, u[:20]), cat(u[30:], f1)}, []int64{10})
+	if len(r.msgs) != 3 || !r.msgs[1].Incomplete || r.msgs[2].Incomplete || string(r.msgs[2].Payload) != string(plain[1]) {
+		t.Fatalf("%.2000s", r.summary())
+	}
+	// The same gap inside the compressed message does lose it.
+	r = gapRun(cfg, FromServer, [][]byte{cat(f0[:10]), cat(f0[12:], u, f1)}, []int64{2})
+	if len(r.msgs) != 3 || !r.msgs[2].Incomplete || len(r.msgs[2].Payload) != 0 || r.msgs[2].Anomalies[0].Code != CodeContextLost {
+		t.Fatalf("%.2000s", r.summary())
+	}
+}
