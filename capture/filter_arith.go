@@ -66,6 +66,10 @@ func contains(list []string, s string) bool {
 
 func (p *parser) parseUnary() (aexpr, error) {
 	if t := p.peek(); t.kind == tArith && t.s == "-" {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		p.next()
 		x, err := p.parseUnary()
 		if err != nil {
@@ -83,6 +87,10 @@ func (p *parser) parsePrimary() (aexpr, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tLParen:
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		p.next()
 		e, err := p.parseArith(0)
 		if err != nil {
@@ -109,6 +117,10 @@ func (p *parser) parsePrimary() (aexpr, error) {
 		return aLen{}, nil
 	}
 	if protoKeywords[t.s] && p.peekAt(1).kind == tLBrack {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		p.next()
 		p.next()
 		idx, err := p.parseArith(0)

@@ -219,3 +219,21 @@ func FuzzCompileFilter(f *testing.F) {
 		}
 	})
 }
+
+func TestFilterNestingLimit(t *testing.T) {
+	ok := strings.Repeat("(", 90) + "tcp" + strings.Repeat(")", 90)
+	if _, err := compileOwn(ok, linkEthernet, 0); err != nil {
+		t.Errorf("90 levels: %v", err)
+	}
+	for _, deep := range []string{
+		strings.Repeat("(", 2000) + "tcp" + strings.Repeat(")", 2000),
+		strings.Repeat("not ", 1000) + "tcp",
+		strings.Repeat("tcp[", 500) + "0" + strings.Repeat("]", 500) + " = 1",
+		strings.Repeat("-", 1000) + "1 = len",
+	} {
+		_, err := compileOwn(deep, linkEthernet, 0)
+		if err == nil || !strings.Contains(err.Error(), "nested more than 100 levels") {
+			t.Errorf("%.20s...: %v", deep, err)
+		}
+	}
+}

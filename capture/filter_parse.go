@@ -38,6 +38,19 @@ type parser struct {
 	li   linkInfo
 	off  uint32 // added by "vlan" keywords to link-layer payload offsets
 	last *qual  // qualifiers of the previous primitive, for "port 80 or 443"
+	// depth counts open parentheses and "not"s being parsed, bounded by
+	// maxNesting (backtracking over "(" is quadratic in it).
+	depth int
+}
+
+const maxNesting = 100
+
+func (p *parser) enter(t token) error {
+	p.depth++
+	if p.depth > maxNesting {
+		return p.fail(t, "expression nested more than %d levels deep", maxNesting)
+	}
+	return nil
 }
 
 var protoKeywords = map[string]bool{
@@ -182,6 +195,10 @@ func (p *parser) parseExpr() (bexpr, error) {
 
 func (p *parser) parseTerm() (bexpr, error) {
 	t := p.peek()
+	if err := p.enter(t); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	switch {
 	case isNotTok(t):
 		p.next()
