@@ -5,11 +5,15 @@ import (
 	"encoding/binary"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // benchFiles holds the generated ~100 MB captures (pcap and pcapng), built once.
@@ -92,10 +96,14 @@ func benchRead(b *testing.B, file []byte, opts Options) {
 		pkts += st.Packets
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
-	// On a shared machine wall time overstates the cost: also report
-	// throughput per CPU second of this process.
+	reportCPU(b, len(file), cpu0)
+}
+
+// reportCPU reports the throughput per CPU second of this process since
+// cpu0: on a shared machine wall time overstates the cost.
+func reportCPU(b *testing.B, size int, cpu0 time.Duration) {
 	if cpu := processCPU() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(len(file))*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
+		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
 }
 
@@ -115,4 +123,79 @@ func BenchmarkReadPcapng(b *testing.B) {
 func BenchmarkReadPcapFiltered(b *testing.B) {
 	makeBenchFiles(b)
 	benchRead(b, benchFiles.pcap, Options{Filter: "tcp port 443"})
+}
+
+// BenchmarkReadPcapFile reads the same capture through OpenFile from a
+// temporary file (page cache after the first pass).
+func BenchmarkReadPcapFile(b *testing.B) {
+	makeBenchFiles(b)
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	if err := os.WriteFile(path, benchFiles.pcap, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(benchFiles.pcap)))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		src, err := OpenFile(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := src.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if st := src.Stats(); st.TCP != uint64(benchFiles.packets) {
+			b.Fatalf("stats %+v", st)
+		}
+		src.Close()
+	}
+	reportCPU(b, len(benchFiles.pcap), cpu0)
+}
+
+// BenchmarkReadPcapgoReference is the same work done with pcapgo and
+// gopacket's DecodingLayerParser (preallocated layers), for comparison.
+func BenchmarkReadPcapgoReference(b *testing.B) {
+	makeBenchFiles(b)
+	b.SetBytes(int64(len(benchFiles.pcap)))
+	b.ReportAllocs()
+	var (
+		eth     layers.Ethernet
+		dot1q   layers.Dot1Q
+		ip4     layers.IPv4
+		ip6     layers.IPv6
+		tcp     layers.TCP
+		payload gopacket.Payload
+	)
+	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &dot1q, &ip4, &ip6, &tcp, &payload)
+	decoded := make([]gopacket.LayerType, 0, 8)
+	cpu0 := processCPU()
+	for b.Loop() {
+		r, err := pcapgo.NewReader(bytes.NewReader(benchFiles.pcap))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			data, _, err := r.ZeroCopyReadPacketData()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			parser.DecodeLayers(data, &decoded)
+			for _, lt := range decoded {
+				if lt == layers.LayerTypeTCP {
+					n++
+				}
+			}
+		}
+		if n != benchFiles.packets {
+			b.Fatalf("%d TCP packets, want %d", n, benchFiles.packets)
+		}
+	}
+	reportCPU(b, len(benchFiles.pcap), cpu0)
 }
