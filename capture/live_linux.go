@@ -42,6 +42,7 @@ type liveSource struct {
 	iface string
 	lt    uint16
 	tp    *afpacket.TPacket
+	raw   func(linkType uint16, t time.Time, data []byte, origLen int) // LiveOptions.RawPacket
 
 	mu     sync.Mutex   // held by Next while reading the ring
 	tpMu   sync.RWMutex // guards tp against Close while Stats reads socket counters
@@ -89,6 +90,11 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		}
 		isLoop = ifc.Flags&net.FlagLoopback != 0
 	}
+	if usesVLAN(opts.Filter) {
+		// The kernel strips 802.1Q tags before socket filters run, so
+		// offline-compiled vlan tests would silently match nothing.
+		return nil, &FilterError{Expr: opts.Filter, Msg: "\"vlan\" is not supported in live capture filters on Linux (the kernel strips VLAN tags before filtering)", Unsupported: true}
+	}
 	lt, sockType := liveLinkType(iface, anyIface)
 	snap := opts.snaplen()
 	prog, err := CompileFilter(opts.Filter, lt, snap)
@@ -129,7 +135,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	if err != nil {
 		return nil, &LiveError{Iface: name, Err: err}
 	}
-	s := &liveSource{iface: name, lt: lt, tp: tp}
+	s := &liveSource{iface: name, lt: lt, tp: tp, raw: opts.RawPacket}
 	// The socket was bound before any filter was attached: drop what the
 	// ring caught meanwhile, with a reject-all filter in place (as libpcap).
 	if err := tp.SetBPF([]bpf.RawInstruction{{Op: bpfRET, K: 0}}); err != nil {
@@ -156,6 +162,20 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		}
 	}
 	return s, nil
+}
+
+// usesVLAN reports whether the filter expression uses the vlan keyword.
+func usesVLAN(expr string) bool {
+	toks, err := lex(expr)
+	if err != nil {
+		return false // CompileFilter reports it
+	}
+	for _, t := range toks {
+		if isWord(t, "vlan") {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackPrologue drops packets whose sll_pkttype is PACKET_OUTGOING:
@@ -236,6 +256,9 @@ func (s *liveSource) Next() (*Packet, error) {
 		}
 		n := s.packets.Add(1)
 		s.bytes.Add(uint64(len(data)))
+		if s.raw != nil {
+			s.raw(s.lt, ci.Timestamp, data, ci.Length)
+		}
 		p := &s.pkt
 		if r := decodePacket(p, s.lt, data, ci.Length); r != decoded {
 			s.skipped.Add(1)

@@ -24,7 +24,7 @@ type seenPkt struct {
 
 // captureExchange opens lo with filter (a format string taking the port),
 // runs a small TCP exchange on 127.0.0.1 and returns the captured packets.
-func captureExchange(t *testing.T, filter string) (got []seenPkt, port int, st Stats, start, end time.Time) {
+func captureExchange(t *testing.T, iface, filter string) (got []seenPkt, port int, st Stats, start, end time.Time) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("live capture test skipped in -short mode")
@@ -35,7 +35,7 @@ func captureExchange(t *testing.T, filter string) (got []seenPkt, port int, st S
 	}
 	defer ln.Close()
 	port = ln.Addr().(*net.TCPAddr).Port
-	src, err := OpenLive("lo", LiveOptions{Filter: fmt.Sprintf(filter, port)})
+	src, err := OpenLive(iface, LiveOptions{Filter: fmt.Sprintf(filter, port)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,13 @@ func TestLiveLoopbackExchange(t *testing.T) {
 	if unix.Geteuid() != 0 {
 		t.Skip("live capture needs root")
 	}
-	got, port, st, start, end := captureExchange(t, "tcp port %d")
+	for _, iface := range []string{"lo", "any"} {
+		t.Run(iface, func(t *testing.T) { testLiveExchange(t, iface) })
+	}
+}
+
+func testLiveExchange(t *testing.T, iface string) {
+	got, port, st, start, end := captureExchange(t, iface, "tcp port %d")
 	if len(got) < 6 {
 		t.Fatalf("captured %d packets, want at least 6 (handshake, 2 data, FINs)", len(got))
 	}
@@ -180,7 +186,7 @@ func TestLiveKernelByteFilter(t *testing.T) {
 	if unix.Geteuid() != 0 {
 		t.Skip("live capture needs root")
 	}
-	got, _, st, _, _ := captureExchange(t, "tcp port %d and tcp[tcpflags] & tcp-syn != 0")
+	got, _, st, _, _ := captureExchange(t, "lo", "tcp port %d and tcp[tcpflags] & tcp-syn != 0")
 	if len(got) != 2 {
 		t.Fatalf("captured %d packets, want SYN and SYN-ACK only: %+v", len(got), got)
 	}
@@ -234,6 +240,10 @@ func TestOpenLiveErrors(t *testing.T) {
 	var fe *FilterError
 	if !errors.As(err, &fe) || err.Error() != `capture: filter "tcp prot 80": position 5: unknown keyword "prot"` {
 		t.Errorf("bad filter: %v", err)
+	}
+	_, err = OpenLive("lo", LiveOptions{Filter: "vlan and tcp"})
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "kernel strips VLAN tags") {
+		t.Errorf("vlan filter: %v", err)
 	}
 	want := "capture: eth0: permission denied: live capture needs root or CAP_NET_RAW (try: sudo setcap cap_net_raw,cap_net_admin=eip $(which wsscope))"
 	for _, errno := range []unix.Errno{unix.EPERM, unix.EACCES} {
