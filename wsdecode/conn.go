@@ -46,7 +46,7 @@ type stream struct {
 	// resynchronisation
 	skipped   int64
 	resyncAt  Meta
-	carry     [maxHeaderLen]byte
+	carry     [carryMax]byte
 	carryN    int
 	carryMeta Meta
 
@@ -391,20 +391,26 @@ func (s *stream) endResync() {
 }
 
 // resync searches data for a plausible frame header and returns the bytes
-// from it on (nil when none was found; up to 13 trailing bytes that could
-// still start one are kept in carry).
+// from it on (nil when none was found; trailing bytes that could still start
+// one, at most carryMax, are kept in carry). final means the stream ended:
+// the carried bytes are decided on their own.
 func (s *stream) resync(data []byte, at Meta) []byte {
+	return s.resyncFinal(data, at, false)
+}
+
+func (s *stream) resyncFinal(data []byte, at Meta, final bool) []byte {
 	mode := s.c.cfg.Deflate.Mode
 	maxLen := uint64(s.c.cfg.MaxMessageSize)
 	if s.carryN > 0 {
-		var tmp [2 * maxHeaderLen]byte
+		var tmp [2 * carryMax]byte
 		n := copy(tmp[:], s.carry[:s.carryN])
 		m := copy(tmp[n:], data)
 		buf := tmp[:n+m]
+		fin := final && m == len(data)
 		for i := 0; i < n; i++ {
-			ok, more := plausible(buf[i:], s.dir, mode, maxLen)
+			ok, more := plausible(buf[i:], s.dir, mode, maxLen, fin)
 			if more {
-				// Not decidable yet: data is shorter than a header.
+				// Not decidable yet: data is shorter than needed.
 				s.skipped += int64(i)
 				s.carryN = copy(s.carry[:], buf[i:])
 				return nil
@@ -413,10 +419,9 @@ func (s *stream) resync(data []byte, at Meta) []byte {
 				s.skipped += int64(i)
 				s.carryN = 0
 				s.endResync()
-				cm := s.carryMeta
-				var head [maxHeaderLen]byte
+				var head [carryMax]byte
 				k := copy(head[:], buf[i:n])
-				s.feed(head[:k], cm)
+				s.feed(head[:k], s.carryMeta)
 				return data
 			}
 		}
@@ -424,7 +429,7 @@ func (s *stream) resync(data []byte, at Meta) []byte {
 		s.carryN = 0
 	}
 	for i := 0; i < len(data); i++ {
-		ok, more := plausible(data[i:], s.dir, mode, maxLen)
+		ok, more := plausible(data[i:], s.dir, mode, maxLen, final)
 		if more {
 			s.skipped += int64(i)
 			s.carryN = copy(s.carry[:], data[i:])
@@ -443,17 +448,21 @@ func (s *stream) resync(data []byte, at Meta) []byte {
 
 // end finishes the stream at Close.
 func (s *stream) end(at Meta) {
-	switch s.state {
-	case stResync:
-		if s.skipped+int64(s.carryN) > 0 {
-			s.streamAnomaly(s.resyncAt, CodeResyncSkipped, "%d bytes skipped; no frame header found before the end", s.skipped+int64(s.carryN))
+	if s.state == stResync {
+		if s.carryN > 0 {
+			// Decide on the held-back bytes now that no more will come.
+			s.resyncFinal(nil, at, true)
 		}
-		s.skipped, s.carryN = 0, 0
-		s.state = stHeader
-	case stHeader:
-		if s.hdrN > 0 {
-			s.streamAnomaly(s.hdrMeta, CodeTruncated, "the stream ended inside a frame header (%d bytes)", s.hdrN)
+		if s.state == stResync {
+			if s.skipped+int64(s.carryN) > 0 {
+				s.streamAnomaly(s.resyncAt, CodeResyncSkipped, "%d bytes skipped; no frame header found before the end", s.skipped+int64(s.carryN))
+			}
+			s.skipped, s.carryN = 0, 0
+			s.state = stHeader
 		}
+	}
+	if s.state == stHeader && s.hdrN > 0 {
+		s.streamAnomaly(s.hdrMeta, CodeTruncated, "the stream ended inside a frame header (%d bytes)", s.hdrN)
 	}
 	s.abort(at, CodeTruncated, 0)
 }

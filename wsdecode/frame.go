@@ -72,8 +72,17 @@ func parseHeader(h []byte, f *Frame) (nonMinimal bool) {
 	return nonMinimal
 }
 
+// confirmMax is the largest payload of a resynchronisation candidate whose
+// following header is always checked too (see plausible); carryMax bounds
+// the bytes held back while that check waits for data.
+const (
+	confirmMax = maxControlPayload
+	carryMax   = 6 + confirmMax + 2
+)
+
 // plausible decides whether b starts with a plausible frame header while
-// resynchronising after a gap. more means b is too short to decide.
+// resynchronising after a gap. more means b is too short to decide; final
+// means no more bytes will come (the stream ended), so decide with b.
 //
 // A header is plausible when: the opcode is text, binary, close, ping or pong
 // (a continuation cannot be attributed to a message after a gap, so it is not
@@ -81,13 +90,14 @@ func parseHeader(h []byte, f *Frame) (nonMinimal bool) {
 // data frame and only when a deflate extension was negotiated; a control
 // frame has FIN set and at most 125 bytes; the mask bit matches the direction
 // (clients mask, servers don't); the length is minimally encoded, its top bit
-// is clear and it is at most maxLen; and, when the bytes are present, the
-// header that follows the frame passes the same first-two-byte checks
-// (opcode, RSV, mask, control length), where a continuation is allowed after
-// a non-FIN data frame.
-func plausible(b []byte, dir Dir, mode DeflateMode, maxLen uint64) (ok, more bool) {
+// is clear and it is at most maxLen; and, for a payload of at most 125 bytes,
+// the header that follows the frame passes the same first-two-byte checks
+// (opcode, RSV, mask, control length; a continuation is allowed after a
+// non-FIN data frame), unless the stream ends with the frame. The decision
+// depends only on the bytes, never on how they were chunked.
+func plausible(b []byte, dir Dir, mode DeflateMode, maxLen uint64, final bool) (ok, more bool) {
 	if len(b) < 2 {
-		if len(b) == 1 && !plausibleFirst(b[0], mode, false) {
+		if len(b) == 0 || !plausibleFirst(b[0], mode, false) || final {
 			return false, false
 		}
 		return false, true
@@ -98,21 +108,28 @@ func plausible(b []byte, dir Dir, mode DeflateMode, maxLen uint64) (ok, more boo
 	}
 	need := headerLen(b0, b1)
 	if len(b) < need {
-		return false, true
+		return false, !final
 	}
 	var f Frame
 	if parseHeader(b[:need], &f) || f.PayloadLen>>63 != 0 || f.PayloadLen > maxLen {
 		return false, false
 	}
-	end := uint64(need) + f.PayloadLen
-	if end+2 <= uint64(len(b)) {
-		n0, n1 := b[end], b[end+1]
-		contOK := !f.Fin && !isControl(f.Opcode)
-		if !plausibleFirst(n0, mode, contOK) || !plausibleSecond(n0, n1, dir) {
-			return false, false
-		}
+	if f.PayloadLen > confirmMax {
+		return true, false
 	}
-	return true, false
+	end := need + int(f.PayloadLen)
+	contOK := !f.Fin && !isControl(f.Opcode)
+	switch {
+	case len(b) >= end+2:
+		n0, n1 := b[end], b[end+1]
+		return plausibleFirst(n0, mode, contOK) && plausibleSecond(n0, n1, dir), false
+	case !final:
+		return false, true
+	case len(b) == end+1:
+		return plausibleFirst(b[end], mode, contOK), false
+	default:
+		return len(b) == end, false
+	}
 }
 
 func plausibleFirst(b0 byte, mode DeflateMode, contOK bool) bool {
