@@ -1,47 +1,152 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net"
+	"os"
+	"runtime"
 	"strings"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/wsscope/wsscope/capture"
 )
 
-// openLive opens a live capture on iface. capture.OpenLive is not available
-// yet (issue 3): until it lands, -i fails with a clear error.
-func openLive(iface, filter, rawFile string) (capture.Source, error) {
-	return nil, errors.New("live capture (-i) is not available in this build yet")
+// openLive opens a live capture on iface with a tcpdump filter. With rawFile
+// set (-w), every packet the kernel filter passes is also saved there as
+// pcapng; closing the returned Source completes the file. stop may be called
+// from another goroutine to make a blocked Next return io.EOF.
+func openLive(iface, filter, rawFile string) (src capture.Source, stop func() error, err error) {
+	opts := capture.LiveOptions{Filter: filter}
+	var saver *rawSaver
+	if rawFile != "" {
+		f, err := os.Create(rawFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		saver = &rawSaver{f: f, path: rawFile, iface: iface, filter: filter}
+		opts.RawPacket = saver.packet
+	}
+	live, err := capture.OpenLive(iface, opts)
+	if err != nil {
+		if saver != nil {
+			saver.f.Close()
+			os.Remove(rawFile)
+		}
+		return nil, nil, err
+	}
+	if saver == nil {
+		return live, live.Close, nil
+	}
+	return &savingSource{Source: live, saver: saver}, live.Close, nil
 }
 
-// listInterfaces prints the network interfaces like tcpdump -D.
+// savingSource closes the pcapng file after the live source.
+type savingSource struct {
+	capture.Source
+	saver *rawSaver
+}
+
+func (s *savingSource) Close() error {
+	err := s.Source.Close()
+	if e := s.saver.close(); e != nil && err == nil {
+		err = e
+	}
+	return err
+}
+
+// rawSaver writes raw packets to a pcapng file (-w). The writer is created
+// with the first packet, whose link type it needs.
+type rawSaver struct {
+	f             *os.File
+	path          string
+	iface, filter string
+	w             *pcapgo.NgWriter
+	lastFlush     time.Time
+	err           error
+	closed        bool
+}
+
+func (s *rawSaver) start(linkType uint16) {
+	intf := pcapgo.NgInterface{
+		Name:                s.iface,
+		Filter:              s.filter,
+		OS:                  runtime.GOOS,
+		LinkType:            layers.LinkType(linkType),
+		TimestampResolution: 9,
+		SnapLength:          capture.DefaultSnaplen,
+	}
+	opts := pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
+		Hardware: runtime.GOARCH, OS: runtime.GOOS, Application: "wsscope " + version,
+	}}
+	s.w, s.err = pcapgo.NewNgWriterInterface(s.f, intf, opts)
+}
+
+// packet is capture.LiveOptions.RawPacket. The file is flushed at most
+// once a second so that it is readable while the capture runs.
+func (s *rawSaver) packet(linkType uint16, t time.Time, data []byte, origLen int) {
+	if s.err != nil || s.closed {
+		return
+	}
+	if s.w == nil {
+		if s.start(linkType); s.err != nil {
+			return
+		}
+	}
+	s.err = s.w.WritePacket(gopacket.CaptureInfo{Timestamp: t, CaptureLength: len(data), Length: origLen}, data)
+	if now := time.Now(); s.err == nil && now.Sub(s.lastFlush) > time.Second {
+		s.err = s.w.Flush()
+		s.lastFlush = now
+	}
+}
+
+// close completes the file (an empty capture still gets a valid header).
+func (s *rawSaver) close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.w == nil && s.err == nil {
+		s.start(uint16(layers.LinkTypeEthernet))
+	}
+	if s.err == nil {
+		s.err = s.w.Flush()
+	}
+	if err := s.f.Close(); err != nil && s.err == nil {
+		s.err = err
+	}
+	if s.err != nil {
+		return fmt.Errorf("%s: %w", s.path, s.err)
+	}
+	return nil
+}
+
+// listInterfaces prints the interfaces live capture can use, like tcpdump -D.
 func listInterfaces(env *environ) int {
-	ifs, err := net.Interfaces()
+	ifs, err := capture.Interfaces()
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "wsscope: listing interfaces: %v\n", err)
+		fmt.Fprintf(env.Stderr, "wsscope: %s\n", describe(err))
 		return exitError
 	}
 	for i, ifc := range ifs {
 		var flags []string
-		if ifc.Flags&net.FlagUp != 0 {
+		if ifc.Up {
 			flags = append(flags, "Up")
 		}
-		if ifc.Flags&net.FlagRunning != 0 {
+		if strings.Contains(ifc.Flags, "running") {
 			flags = append(flags, "Running")
 		}
-		if ifc.Flags&net.FlagLoopback != 0 {
+		if ifc.Loopback {
 			flags = append(flags, "Loopback")
 		}
-		var addrs []string
-		if as, err := ifc.Addrs(); err == nil {
-			for _, a := range as {
-				addrs = append(addrs, a.String())
-			}
+		line := fmt.Sprintf("%d.%s", i+1, ifc.Name)
+		if len(flags) > 0 {
+			line += " [" + strings.Join(flags, ", ") + "]"
 		}
-		line := fmt.Sprintf("%d.%s [%s]", i+1, ifc.Name, strings.Join(flags, ", "))
-		if len(addrs) > 0 {
-			line += " " + strings.Join(addrs, " ")
+		if len(ifc.Addrs) > 0 {
+			line += " " + strings.Join(ifc.Addrs, " ")
 		}
 		fmt.Fprintln(env.Stdout, line)
 	}

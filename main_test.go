@@ -510,3 +510,14 @@ func TestDamagedFile(t *testing.T) {
 		t.Errorf("nothing written before the damage")
 	}
 }
+
+func TestLiveErrors(t *testing.T) {
+	code, _, stderr := runArgs(t, nil, "-i", "nosuchif0", "--json")
+	if code != exitError {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	oneErrorLine(t, stderr)
+	if !strings.Contains(stderr, "nosuchif0") {
+		t.Errorf("error does not name the interface: %q", stderr)
+	}
+}

@@ -68,6 +68,7 @@ type runner struct {
 	progress *progress    // nil unless reading a file whose progress is shown
 	pstats   atomic.Value // capture.Stats, refreshed by statsSource (TUI status bar)
 	closers  []func() error
+	stopLive func() error // unblocks a live source's Next (from any goroutine)
 }
 
 // fail prints one error line and returns exitError.
@@ -82,6 +83,10 @@ func describe(err error) string {
 	var fe *capture.FormatError
 	if errors.As(err, &fe) {
 		return fmt.Sprintf("%s: offset %d: %v", fe.Path, fe.Offset, fe.Err)
+	}
+	var le *capture.LiveError
+	if errors.As(err, &le) && errors.Is(err, capture.ErrNoSuchInterface) {
+		return fmt.Sprintf("%s: no such network interface (wsscope -D lists them)", le.Iface)
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -189,6 +194,19 @@ func (r *runner) run(ctx context.Context) (status int) {
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
 	guard := &guardSink{writers: writers, limit: r.cfg.count, cancel: pcancel}
+	if r.stopLive != nil {
+		// A live source blocks in Next while no packet arrives: stop it
+		// when the run is cancelled (Ctrl-C, -c, write error, UI quit).
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() {
+			select {
+			case <-pctx.Done():
+				r.stopLive()
+			case <-finished:
+			}
+		}()
+	}
 
 	var runErr error
 	if mode == modeTUI {
@@ -245,11 +263,11 @@ func (r *runner) open(mode outputMode) error {
 	c := r.cfg
 	opts := capture.Options{Filter: c.filter}
 	if c.iface != "" {
-		src, err := openLive(c.iface, c.filter, c.writeRaw)
+		src, stop, err := openLive(c.iface, c.filter, c.writeRaw)
 		if err != nil {
 			return err
 		}
-		r.src, r.name = src, c.iface
+		r.src, r.name, r.stopLive = src, c.iface, stop
 		r.closers = append(r.closers, src.Close)
 		return nil
 	}

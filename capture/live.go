@@ -33,6 +33,12 @@ type LiveOptions struct {
 	// PollInterval is how often a blocked Next checks whether Close was
 	// called (0 = 100ms).
 	PollInterval time.Duration
+	// RawPacket, if set, is called by Next with every packet read from the
+	// ring (after the kernel filter, before decoding: TCP or not), e.g. to
+	// save it to a file (wsscope -w). linkType is the link type data starts
+	// with, origLen the packet's length on the wire; data is valid only
+	// during the call. It runs on the goroutine calling Next.
+	RawPacket func(linkType uint16, t time.Time, data []byte, origLen int)
 }
 
 func (o LiveOptions) snaplen() int {
