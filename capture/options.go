@@ -7,18 +7,23 @@ const DefaultSnaplen = 262144
 // MaxSnaplen is the largest Snaplen accepted; larger values are clamped.
 const MaxSnaplen = 16 << 20
 
-// Options configures a Source. The zero value is valid: no filter, default limits.
+// Options configures the file Sources of OpenFile and OpenReader (live
+// capture has LiveOptions). The zero value is valid: no filter,
+// DefaultSnaplen.
 type Options struct {
 	// Filter is a tcpdump-syntax capture filter applied to every packet
 	// ("" = all packets). For files it is compiled once per link type
-	// encountered and run in userspace on each record's captured bytes.
+	// encountered (CompileFilter) and run in userspace on each record's
+	// captured bytes (golang.org/x/net/bpf). Syntax errors are returned by
+	// OpenFile/OpenReader; rejected packets count in Stats.Skipped.
 	Filter string
 
-	// Snaplen is the largest packet, in bytes, a Source handles.
-	// Files: a record whose captured length exceeds it is a *FormatError
-	// (it bounds the read buffer; nothing is allocated from a length read
-	// off the file). Live: the capture length requested from the kernel.
-	// 0 means DefaultSnaplen; values above MaxSnaplen are clamped.
+	// Snaplen is the largest captured packet record, in bytes, a file may
+	// hold: a longer record is a *FormatError. It sizes the read buffer
+	// (Snaplen + 64 KiB, at least 1 MiB), so nothing is ever allocated from
+	// a length read off the file. Raise it for captures of GRO/TSO
+	// super-packets larger than 256 KiB. 0 means DefaultSnaplen; values
+	// above MaxSnaplen are clamped.
 	Snaplen int
 }
 
