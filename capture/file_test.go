@@ -430,3 +430,31 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("warnings %q", w)
 	}
 }
+
+// TestNextDoesNotAllocate checks that reading and decoding a packet costs no
+// allocation, for both formats.
+func TestNextDoesNotAllocate(t *testing.T) {
+	frames, _ := mixedFrames(t)
+	var many [][]byte
+	for range 200 {
+		many = append(many, frames...)
+	}
+	le := binary.LittleEndian
+	ng := append(ngSHB(le), ngIDB(le, 1, 0, 9, 0)...)
+	for i, f := range many {
+		ng = append(ng, ngEPB(le, 0, uint64(i), f, len(f))...)
+	}
+	for name, file := range map[string][]byte{"pcap": pcapFile(t, 1, 0, many...), "pcapng": ng} {
+		src, err := OpenReader(bytes.NewReader(file), name, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(300, func() {
+			if _, err := src.Next(); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("%s: %v allocations per Next", name, n)
+		}
+	}
+}
