@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -82,6 +83,17 @@ func TestDamageDrop(t *testing.T) {
 	}
 	if holes := holesOf(have, len(conns)); len(holes) != 1 || holes[0] != d {
 		t.Fatalf("holes %v, damage %v", holes, res.Damage)
+	}
+	sent := []Sent{
+		{Conn: 1, From: ClientToServer, Offset: d.Offset - 10, Len: 10},   // just before
+		{Conn: 1, From: ClientToServer, Offset: d.Offset - 5, Len: 10},    // straddles the start
+		{Conn: 1, From: ClientToServer, Offset: d.Offset + d.Len, Len: 3}, // just after
+		{Conn: 1, From: ServerToClient, Offset: d.Offset, Len: 10},        // other direction
+		{Conn: 0, From: ClientToServer, Offset: d.Offset, Len: 10},        // other connection
+		{Conn: 1, From: ClientToServer, Offset: d.Offset + d.Len - 1, Len: 1},
+	}
+	if aff := res.Affected(sent); len(aff) != 2 || aff[0].Offset != sent[1].Offset || aff[1].Offset != sent[5].Offset {
+		t.Fatalf("Affected = %+v", aff)
 	}
 
 	res, _, have, _ = writeRead(t, conns, Options{DropProb: 0.2, Seed: 3})
@@ -304,6 +316,22 @@ func BenchmarkWrite(b *testing.B) {
 	for b.Loop() {
 		if _, err := Write(io.Discard, conns, Options{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestTimestamps(t *testing.T) {
+	conns := testConns(2, false)
+	start := time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	for _, f := range []Format{PcapNano, PcapNG} {
+		var buf bytes.Buffer
+		if _, err := Write(&buf, conns, Options{Format: f, Start: start, Step: 7 * time.Microsecond}); err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range readPackets(t, buf.Bytes()) {
+			if want := start.Add(time.Duration(i) * 7 * time.Microsecond); !p.Metadata().Timestamp.Equal(want) {
+				t.Fatalf("format %d packet %d: %v, want %v", f, i, p.Metadata().Timestamp, want)
+			}
 		}
 	}
 }

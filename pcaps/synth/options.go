@@ -65,8 +65,8 @@ type SegRef struct {
 }
 
 // Options controls Write. The zero value writes a little-endian µs pcap of
-// Ethernet frames with MSS 1448, round-robin interleaving, 1 ms between
-// packets, seed 0 and no damage.
+// Ethernet frames with MSS 1448, round-robin interleaving, packets 1 ms
+// apart from BaseTime, seed 0 and no damage.
 type Options struct {
 	Format Format
 	Link   Link
@@ -77,6 +77,8 @@ type Options struct {
 
 	// MSS is the largest TCP payload per segment (default 1448).
 	MSS int
+	// Start is the timestamp of the first packet (zero: BaseTime).
+	Start time.Time
 	// Step is the time between consecutive packets (default 1ms).
 	Step time.Duration
 	// Interleave mixes packets of different connections.
@@ -129,4 +131,16 @@ type Result struct {
 	// ISN holds each connection's initial sequence numbers (client, server):
 	// the first data byte of direction d has sequence number ISN[i][d]+1.
 	ISN [][2]uint32
+}
+
+// Affected returns the messages of sent that lost bytes in the capture
+// (see Damaged).
+func (r Result) Affected(sent []Sent) []Sent {
+	var out []Sent
+	for _, s := range sent {
+		if Damaged(s, r.Damage) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -65,7 +65,10 @@ func Write(w io.Writer, conns []*Conn, opts Options) (Result, error) {
 		return res, err
 	}
 	fr := newFramer(conns, &opts)
-	ts := BaseTime
+	ts := opts.Start
+	if ts.IsZero() {
+		ts = BaseTime
+	}
 	for _, p := range order {
 		data, err := fr.frame(p)
 		if err != nil {
