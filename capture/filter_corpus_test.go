@@ -1,7 +1,9 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
+	"math/rand"
 	"fmt"
 	"net/netip"
 )
@@ -219,6 +221,28 @@ func corpusFor(lt uint16) []corpusPkt {
 	for _, p := range corpusL3() {
 		if b := wrapLink(lt, p); b != nil {
 			out = append(out, corpusPkt{p.name, b})
+		}
+	}
+	return out
+}
+
+// mutatedCorpus returns variants of the corpus with random header bytes
+// changed (deterministic). Truncations are left out: on a packet cut inside
+// the headers a filter reads, BPF rejects at the first out-of-bounds load,
+// and tcpdump's optimizer reorders loads (it tests both "port 80" and
+// "port 443" on the source port before loading the destination port), so
+// results can legitimately differ there.
+func mutatedCorpus(lt uint16, perPacket int) []corpusPkt {
+	rng := rand.New(rand.NewSource(int64(lt) + 1))
+	var out []corpusPkt
+	for _, p := range corpusFor(lt) {
+		for i := 0; i < perPacket; i++ {
+			b := bytes.Clone(p.data)
+			for n := 1 + rng.Intn(3); n > 0; n-- {
+				j := rng.Intn(min(len(b), 80)) // header bytes
+				b[j] = byte(rng.Intn(256))
+			}
+			out = append(out, corpusPkt{fmt.Sprintf("%s mutated %d % x", p.name, i, b), b})
 		}
 	}
 	return out

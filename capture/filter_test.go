@@ -183,7 +183,7 @@ func TestFilterMatchesTcpdump(t *testing.T) {
 	for _, gl := range goldenLinks {
 		t.Run(gl.name, func(t *testing.T) {
 			golden := loadGolden(t, gl.name)
-			corpus := corpusFor(gl.lt)
+			corpus := append(corpusFor(gl.lt), mutatedCorpus(gl.lt, 4)...)
 			for _, expr := range goldenExprs {
 				g, ok := golden[expr]
 				if !ok {
