@@ -3,8 +3,8 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
-	"math/rand"
 	"fmt"
+	"math/rand"
 	"net/netip"
 )
 
