@@ -25,6 +25,16 @@ type Warner interface {
 	Warnings() []string
 }
 
+// SkipCounter is implemented by file Sources (OpenFile, OpenReader): it
+// breaks Stats.Skipped down by reason, e.g. for a verbose summary.
+type SkipCounter interface {
+	// SkipCounts returns the records skipped so far per reason ("not tcp",
+	// "ip fragment", "headers truncated", "malformed headers", "not ip",
+	// "unsupported link type", "filtered out"); only non-zero counts are
+	// present. The map is newly allocated.
+	SkipCounts() map[string]uint64
+}
+
 // minBufferSize is the smallest read buffer of a file source (a variable so
 // that fuzz tests can use small buffers).
 var minBufferSize = 1 << 20
@@ -40,7 +50,7 @@ var errClosed = errors.New("capture: source closed")
 // Damage in the file header is reported here as a *FormatError; damage
 // further on is reported by Next after every packet before it.
 //
-// The returned Source also implements Warner. Packets returned by its Next,
+// The returned Source also implements Warner and SkipCounter. Packets returned by its Next,
 // and their Payload, point into buffers owned by the Source and are valid
 // until the next call to Next: copy what must outlive it.
 func OpenFile(path string, opts Options) (Source, error) {
@@ -147,8 +157,9 @@ func openReader(r io.Reader, path string, opts Options, file io.Closer) (*fileSo
 // (other protocols, IP fragments, headers cut by the snaplen, malformed
 // headers, unsupported link types, packets rejected by Options.Filter) are
 // counted in Stats.Skipped. At the end of the file it returns io.EOF; for a
-// damaged file, a *FormatError after all packets before the damage. Errors
-// are sticky.
+// damaged file, a *FormatError after all packets before the damage; if
+// Options.Filter cannot be compiled for a link type first met in the middle
+// of a pcapng file, that error. Errors are sticky.
 //
 // The returned *Packet and its Payload are owned by the Source and valid
 // until the next call to Next; it does not allocate.
@@ -232,9 +243,7 @@ func (s *fileSource) Warnings() []string {
 	return out
 }
 
-// SkipCounts returns how many records were skipped for each reason so far,
-// keyed by a short lowercase description. Only reasons with a non-zero
-// count are present. The map is newly allocated.
+// SkipCounts implements SkipCounter.
 func (s *fileSource) SkipCounts() map[string]uint64 {
 	m := make(map[string]uint64)
 	for r, n := range s.skips {

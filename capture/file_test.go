@@ -414,7 +414,7 @@ func TestWarnings(t *testing.T) {
 	if st := src.Stats(); st.Skipped != 4 || st.TCP != 2 || st.Packets != 6 {
 		t.Errorf("stats %+v", st)
 	}
-	if sc := src.(*fileSource).SkipCounts(); len(sc) != 1 || sc["unsupported link type"] != 4 {
+	if sc := src.(SkipCounter).SkipCounts(); len(sc) != 1 || sc["unsupported link type"] != 4 {
 		t.Errorf("skip counts %v", sc)
 	}
 
