@@ -225,7 +225,13 @@ func firstDiff(want, got string) string {
 			g = gl[i]
 		}
 		if w != g {
-			return fmt.Sprintf("line %d:\nwant: %.300s\ngot:  %.300s", i+1, w, g)
+			c := 0 // first differing byte, shown with some context
+			for c < len(w) && c < len(g) && w[c] == g[c] {
+				c++
+			}
+			from := max(0, c-60)
+			cut := func(s string) string { return s[min(from, len(s)):min(c+140, len(s))] }
+			return fmt.Sprintf("line %d, byte %d:\nwant: …%s\ngot:  …%s", i+1, c+1, cut(w), cut(g))
 		}
 	}
 	return "(no line differs)"
