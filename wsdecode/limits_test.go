@@ -1,0 +1,84 @@
+package wsdecode
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestLimits(t *testing.T) {
+	zeros := make([]byte, 3<<20)
+	zz := deflateMsgs(t, [][]byte{zeros}, false)[0]
+	pmdNo := Deflate{Mode: PerMessageDeflate, ServerNoContextTakeover: true}
+	pmd := Deflate{Mode: PerMessageDeflate}
+	text := bytes.Repeat([]byte(`{"a":"b"} `), 40)
+	zt := deflateMsgs(t, [][]byte{text, text}, true)
+
+	t.Run("inflate-ratio", func(t *testing.T) {
+		r := decode(Config{Deflate: pmdNo, MaxInflateRatio: 10}, FromServer, enc(fr{fin: true, rsv: 4, op: OpBinary, payload: zz}), 0)
+		m := r.msgs[0]
+		if len(r.msgs) != 1 || !m.Truncated || !r.has(CodeInflateRatio) || len(m.Payload) > 2<<20 || len(m.Payload) < 1<<20 || !bytes.Equal(m.Payload, zeros[:len(m.Payload)]) {
+			t.Fatalf("%d msgs, truncated=%v len=%d %v", len(r.msgs), m.Truncated, len(m.Payload), m.Anomalies)
+		}
+	})
+	t.Run("default-ratio-allows-3MiB-of-zeros", func(t *testing.T) {
+		r := decode(Config{Deflate: pmdNo}, FromServer, enc(fr{fin: true, rsv: 4, op: OpBinary, payload: zz}), 0)
+		if len(r.msgs) != 1 || r.msgs[0].Truncated || !bytes.Equal(r.msgs[0].Payload, zeros) {
+			t.Fatalf("%v", r.codes())
+		}
+	})
+	t.Run("size-after-decompression", func(t *testing.T) {
+		// 3 MiB inflated from a few KiB: the limit applies to the output.
+		r := decode(Config{Deflate: pmd, MaxMessageSize: 1 << 20}, FromServer, cat(
+			enc(fr{fin: true, rsv: 4, op: OpBinary, payload: zz}),
+			enc(fr{fin: true, op: OpText, payload: []byte("plain")})), 0)
+		m := r.msgs[0]
+		if len(r.msgs) != 2 || !m.Truncated || len(m.Payload) != 1<<20 || !r.has(CodeMessageTooLarge) || string(r.msgs[1].Payload) != "plain" {
+			t.Fatalf("%d msgs, truncated=%v len=%d %v", len(r.msgs), m.Truncated, len(m.Payload), r.codes())
+		}
+	})
+	t.Run("truncation-loses-takeover-context", func(t *testing.T) {
+		r := decode(Config{Deflate: pmd, MaxMessageSize: 100}, FromServer, cat(
+			enc(fr{fin: true, rsv: 4, op: OpText, payload: zt[0]}),
+			enc(fr{fin: true, rsv: 4, op: OpText, payload: zt[1]})), 0)
+		if len(r.msgs) != 2 || !r.msgs[0].Truncated || string(r.msgs[0].Payload) != string(text[:100]) ||
+			!r.msgs[1].Incomplete || len(r.msgs[1].Payload) != 0 || r.msgs[1].Anomalies[0].Code != CodeContextLost {
+			t.Fatalf("%s", r.summary())
+		}
+	})
+	t.Run("compressed-too-large", func(t *testing.T) {
+		r := decode(Config{Deflate: pmdNo, MaxMessageSize: 16}, FromServer, enc(fr{fin: true, rsv: 4, op: OpBinary, payload: zt[0]}), 3)
+		if len(r.msgs) != 1 || !r.msgs[0].Truncated || !r.has(CodeCompressedTooLarge) || len(r.msgs[0].Payload) != 0 {
+			t.Fatalf("%s", r.summary())
+		}
+	})
+	t.Run("too-many-frames", func(t *testing.T) {
+		var in []byte
+		for i := 0; i < 10; i++ {
+			op := OpContinuation
+			if i == 0 {
+				op = OpBinary
+			}
+			in = append(in, enc(fr{fin: i == 9, op: op, payload: []byte{byte(i)}})...)
+		}
+		r := decode(Config{MaxFramesPerMessage: 4}, FromServer, in, 0)
+		m := r.msgs[0]
+		if len(m.Frames) != 4 || !r.has(CodeTooManyFrames) || !bytes.Equal(m.Payload, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) || m.WireLen != int64(len(in)) {
+			t.Fatalf("%s", r.summary())
+		}
+	})
+	t.Run("too-many-anomalies", func(t *testing.T) {
+		var in []byte
+		for i := 0; i < 50; i++ {
+			op := OpContinuation
+			if i == 0 {
+				op = OpBinary
+			}
+			in = append(in, enc(fr{fin: i == 49, rsv: 3, op: op})...)
+		}
+		r := decode(Config{}, FromServer, in, 0)
+		m := r.msgs[0]
+		if len(m.Anomalies) != maxAnomalies+1 || m.Anomalies[maxAnomalies].Code != CodeTooManyAnomalies {
+			t.Fatalf("%d anomalies", len(m.Anomalies))
+		}
+	})
+}
