@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/wsscope/wsscope/capture"
@@ -73,6 +74,7 @@ func Run(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stat
 	asm.Close(last)
 	r.stats.Capture = src.Stats()
 	r.stats.Reassembly = asm.Stats()
+	r.captureAnomalies(last)
 	return r.stats, err
 }
 
@@ -233,3 +235,23 @@ func Severity(code string) string {
 	}
 	return "error"
 }
+
+// captureAnomalies reports capture-level findings (Sink.Anomaly with a nil
+// Conn) at the end of the run: connections evicted from a full flow table
+// and packets the kernel dropped.
+func (r *runner) captureAnomalies(at reassembly.Meta) {
+	if n := r.stats.Reassembly.Evicted; n > 0 {
+		r.anom = Anomaly{Code: reassembly.CodeLimit, Severity: "warning", Packet: at.Packet, Time: at.Time,
+			Detail: fmt.Sprintf("%d connections evicted because the flow table was full (MaxConns)", n)}
+		r.emitAnomaly(nil)
+	}
+	if n := r.stats.Capture.KernelDrops; n > 0 {
+		r.anom = Anomaly{Code: CodeKernelDrops, Severity: "warning", Packet: at.Packet, Time: at.Time,
+			Detail: fmt.Sprintf("the kernel dropped %d packets: streams may have gaps", n)}
+		r.emitAnomaly(nil)
+	}
+}
+
+// CodeKernelDrops is the capture-level anomaly for packets dropped by the
+// kernel during a live capture.
+const CodeKernelDrops = "kernel-drops"

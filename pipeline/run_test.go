@@ -270,3 +270,30 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// TestEvictionReported: connections evicted from a full flow table are
+// reported once as a capture-level anomaly.
+func TestEvictionReported(t *testing.T) {
+	data, _ := craftCapture(t, 6, 2, 50, synth.Options{})
+	src, err := capture.OpenReader(bytes.NewReader(data), "x", capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newRecSink(t)
+	st, err := Run(context.Background(), src, Options{Reassembly: reassembly.Config{MaxConns: 2}}, sink)
+	if err != nil || st.Reassembly.Evicted == 0 {
+		t.Fatalf("err %v stats %+v", err, st.Reassembly)
+	}
+	found := false
+	for i, a := range sink.anoms {
+		if a.Code == reassembly.CodeLimit && strings.Contains(a.Detail, "evicted because") {
+			found = true
+			if !strings.HasPrefix(sink.calls[len(sink.calls)-1], "anom 0 limit") || i != len(sink.anoms)-1 {
+				t.Errorf("capture-level anomaly not last")
+			}
+		}
+	}
+	if !found || len(sink.open) != 0 {
+		t.Errorf("no capture-level eviction anomaly; open %d", len(sink.open))
+	}
+}
