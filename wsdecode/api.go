@@ -88,8 +88,11 @@ type Message struct {
 	First Meta // first byte of the first frame
 	Last  Meta // last byte of the last frame
 
-	// Incomplete means bytes of this message were lost (a gap): Payload holds
-	// only what was seen and must not be taken for what was sent.
+	// Incomplete means the message was not seen whole: bytes of it were lost
+	// (a gap), the stream ended inside it, its final frame never came
+	// (interrupted-message), or it could not be inflated (inflate-error,
+	// deflate-context-lost). Payload holds only what was genuinely decoded
+	// (possibly nothing) and must not be taken for what was sent.
 	Incomplete bool
 	// Truncated means the message exceeded a limit (MaxMessageSize, inflate
 	// ratio); Payload holds its first bytes only.

@@ -193,6 +193,7 @@ func (s *stream) beginFrame(h []byte, at Meta) {
 		a = &s.data
 		if a.active {
 			s.addAnomaly(a, hm, CodeInterruptedMessage, "new data frame (opcode %#x) before this fragmented message's final frame", uint8(op))
+			a.holed, a.incomplete, a.utf8Partial = true, true, true // its FIN never came
 			s.finish(a)
 		}
 		s.startMsg(a, op, hm)

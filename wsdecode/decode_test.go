@@ -108,7 +108,7 @@ func boundaryCases(t testing.TB) []dcase {
 		dcase{name: "interrupted-message", dir: FromServer, in: cat(
 			enc(fr{op: OpText, payload: []byte("x")}),
 			enc(fr{fin: true, op: OpBinary, payload: []byte("y")})),
-			want: []wantMsg{{op: OpText, payload: "x"}, {op: OpBinary, payload: "y"}}, codes: []string{CodeInterruptedMessage}},
+			want: []wantMsg{{op: OpText, payload: "x", incomplete: true}, {op: OpBinary, payload: "y"}}, codes: []string{CodeInterruptedMessage}},
 		dcase{name: "unmasked-client", dir: FromClient, in: enc(fr{fin: true, op: OpText, payload: []byte("x")}),
 			want: []wantMsg{{op: OpText, payload: "x"}}, codes: []string{CodeUnmaskedClient}},
 		dcase{name: "masked-server", dir: FromServer, in: enc(fr{fin: true, op: OpText, mask: true, key: testKey, payload: []byte("x")}),

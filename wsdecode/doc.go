@@ -54,7 +54,7 @@
 //	control-too-long       message  control frame payload > 125 bytes
 //	fragmented-control     message  control frame without FIN
 //	orphan-continuation    message  continuation frame with no message in progress (emitted with Opcode 0)
-//	interrupted-message    message  a new text/binary frame arrived before the fragmented message's FIN; the old message is emitted
+//	interrupted-message    message  a new text/binary frame arrived before the fragmented message's FIN; the old message is emitted Incomplete
 //	invalid-utf8           message  text payload (or its decompressed form) is not valid UTF-8
 //	invalid-close-length   message  close body of 1 byte
 //	invalid-close-code     message  close code <1000, 1004-1006, 1015, 1016-2999 or ≥5000
