@@ -527,3 +527,35 @@ func TestLiveErrors(t *testing.T) {
 		t.Errorf("error does not name the interface: %q", stderr)
 	}
 }
+
+// TestOutputFiles: -o writes the JSON to a file (same as stdout), --har -
+// writes HAR to stdout, --har FILE combines with --text on stdout.
+func TestOutputFiles(t *testing.T) {
+	capFile := samples(t)[0]
+	dir := t.TempDir()
+	_, want, _ := runArgs(t, nil, "-r", capFile, "--json")
+	out := filepath.Join(dir, "out.jsonl")
+	code, stdout, stderr := runArgs(t, nil, "-r", capFile, "--json", "-o", out)
+	got, _ := os.ReadFile(out)
+	if code != 0 || stdout != "" || string(got) != want {
+		t.Errorf("-o: exit %d (%s), stdout %d bytes, file same as stdout output: %v", code, stderr, len(stdout), string(got) == want)
+	}
+	code, stdout, stderr = runArgs(t, nil, "-r", capFile, "--har", "-")
+	if code != 0 {
+		t.Fatalf("--har -: exit %d: %s", code, stderr)
+	}
+	checkHAR(t, []byte(stdout))
+	har := filepath.Join(dir, "out.har")
+	_, text, _ := runArgs(t, nil, "-r", capFile, "--text")
+	code, stdout, stderr = runArgs(t, nil, "-r", capFile, "--har", har, "--text")
+	data, _ := os.ReadFile(har)
+	if code != 0 || stdout != text {
+		t.Errorf("--har FILE --text: exit %d (%s), text same as alone: %v", code, stderr, stdout == text)
+	}
+	checkHAR(t, data)
+	code, _, stderr = runArgs(t, nil, "-r", capFile, "--json", "-o", filepath.Join(dir, "no", "such", "dir.jsonl"))
+	if code != exitError || !strings.Contains(stderr, "dir.jsonl") {
+		t.Errorf("unwritable -o: exit %d, %q", code, stderr)
+	}
+	oneErrorLine(t, stderr)
+}
