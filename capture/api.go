@@ -46,6 +46,8 @@ type Stats struct {
 type Source interface {
 	// Next returns the next TCP packet, io.EOF at the end, or an error (a
 	// *FormatError for damaged files) after delivering everything before it.
+	// The returned *Packet and its Payload are owned by the Source and valid
+	// only until the next call to Next: callers that keep them must copy.
 	Next() (*Packet, error)
 	Stats() Stats
 	Close() error
