@@ -66,6 +66,12 @@ var goldenExprs = []string{
 	"vlan", "vlan 10", "vlan 20", "vlan and tcp port 80", "vlan 10 and ip6", "vlan and vlan 20 and tcp", "vlan 10 and host 10.0.0.1",
 	"ether host 01:02:03:04:05:06", "ether src 01:02:03:04:05:06", "ether dst 01:02:03:04:05:06", "ether host 02:00:00:00:00:01 and tcp",
 	"tcp port 80 and tcp[13] & 2 != 0", "host 127.0.0.1 and tcp port 80 and len > 60", "icmp or icmp6 or arp",
+	"host 10.0.0.1 or 10.1.2.3", "src 10.0.0.1", "dst 192.168.1.1 or 10.0.0.2", "ip src 10.0.0.1", "dst net 10", "tcp dst port 80 or 443",
+	"ip6 src host ::1", "udp src portrange 50-60", "ether src 01:02:03:04:05:06 or ether dst 02:00:00:00:00:01", "ip and ip6",
+	"arp or rarp", "icmp[icmptype] != icmp-echo and icmp", "ip[2:2] > 576", "greater 100", "src or dst net 192.168.0.0/16",
+	"port 80 or host 10.0.0.1 and tcp", "tcp port 80 and (host 10.0.0.1 or host 2001:db8::1)", "ip proto 132", "not(tcp)", "!(udp or icmp)",
+	"ip6 and not ip6 proto 6", "tcp[tcpflags] & (tcp-fin|tcp-rst) != 0", "tcp[12] >> 4 > 5", "ip[0] & 0xf > 5 and tcp", "udp and not port 53",
+	"port 53 and not udp", "net 127.0.0.0/8 or net ::1/128", "net 10.0.0.0 mask 255.0.0.0 and port 80", "tcp src port 443 and dst net 10.0.0.0/8",
 	// errors (must be rejected by both)
 	"tcp prot 80", "tcp port 80 udp", "net 10.0.0.1/8", "port 70000", "tcp host 10.0.0.1", "ip6 host 10.0.0.1",
 	"port", "host", "(tcp", "tcp)", "tcp and", "and tcp", "tcp[13", "tcp[0:3] = 1", "len / 0 = 1", "ip port 80", "foo", "10.0.0.1",

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !(libpcap && cgo)
 
 package capture
 
@@ -18,7 +18,10 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-const liveSupported = true
+const (
+	liveSupported = true
+	liveBackend   = "afpacket"
+)
 
 // ARPHRD_* interface hardware types (from /sys/class/net/IFACE/type).
 const (

@@ -1,8 +1,11 @@
-//go:build !linux
+//go:build !linux && !(libpcap && cgo)
 
 package capture
 
-const liveSupported = false
+const (
+	liveSupported = false
+	liveBackend   = ""
+)
 
 // OpenLive is not implemented outside Linux: it returns ErrLiveUnsupported.
 func OpenLive(iface string, opts LiveOptions) (Source, error) {
