@@ -125,6 +125,7 @@ func (a *Assembler) Add(p *capture.Packet) {
 	hasData := len(p.Payload) > 0 || p.Missing > 0
 	if c != nil && syn && c.state != csClosed && a.isReuse(c, side, p) {
 		a.end(c, EndReuse, at)
+		a.remove(c)
 		c = nil
 	} else if c != nil && c.state == csClosed && syn {
 		a.remove(c)
@@ -271,10 +272,19 @@ func (a *Assembler) packet(c *conn, side int, p *capture.Packet, at Meta) {
 		a.end(c, EndRST, at)
 		return
 	}
-	// Holes the peer acknowledged long enough ago are given up.
+	// Holes the peer acknowledged are given up when no progress was made
+	// for ReorderWindow packets of the connection.
 	for s := 0; s < 2; s++ {
 		hh := &c.half[s]
-		if hh.holeMark != 0 && c.pkts-hh.holeMark >= uint64(a.cfg.ReorderWindow) {
+		if !hh.init || hh.done || !hh.ackSeen || !seqGT(hh.ackEnd(), hh.next) {
+			hh.holeMark = 0
+			continue
+		}
+		if hh.holeMark == 0 {
+			hh.holeMark = c.pkts
+			continue
+		}
+		if c.pkts-hh.holeMark >= uint64(a.cfg.ReorderWindow) {
 			hh.holeMark = 0
 			a.giveUpTo(c, s, hh.ackEnd(), at)
 			if c.state != csActive {
@@ -293,9 +303,6 @@ func (a *Assembler) ack(c *conn, s int, ack uint32) {
 	if !h.ackSeen || seqGT(ack, h.ack) {
 		h.ack = ack
 		h.ackSeen = true
-	}
-	if h.holeMark == 0 && !h.done && seqGT(h.ackEnd(), h.next) {
-		h.holeMark = c.pkts
 	}
 }
 

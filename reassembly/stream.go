@@ -120,6 +120,7 @@ func (a *Assembler) deliver(c *conn, s int, data []byte, missing int, at Meta) {
 	if len(data) > 0 {
 		h.next += uint32(len(data))
 		h.delivered = true
+		h.holeMark = 0 // progress: the reorder window restarts
 		a.remember(c, h, data)
 		a.data(c, s, data, at)
 		if c.state != csActive {
@@ -136,6 +137,7 @@ func (a *Assembler) gap(c *conn, s int, n int64, at Meta) {
 	h := &c.half[s]
 	h.next += uint32(n)
 	h.delivered = true
+	h.holeMark = 0
 	h.ringLen = 0
 	a.stats.Gaps++
 	a.stats.GapBytes += uint64(n)
@@ -300,8 +302,8 @@ func (a *Assembler) drain(c *conn, s int, at Meta) {
 			}
 		}
 	}
-	if len(h.ooo) == 0 {
-		h.ooo = h.ooo[:0:0]
+	if len(h.ooo) == 0 && cap(h.ooo) > 64 {
+		h.ooo = nil
 	}
 	if h.finSeen && !h.done && !seqLT(h.next, h.finSeq) {
 		h.done = true
