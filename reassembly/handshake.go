@@ -324,25 +324,27 @@ func setResponse(hs *Handshake, proto []byte, status int, reason []byte, hdrs []
 // finding is a handshake anomaly before it is located.
 type finding struct{ code, sev, detail string }
 
-// Handshake anomaly codes.
+// Anomaly codes reported by the Assembler (Anomaly.Code), with severity.
 const (
-	CodeWrongAccept         = "handshake-wrong-accept"
-	CodeMissingAccept       = "handshake-missing-accept"
-	CodeBadKey              = "handshake-bad-key"
-	CodeOldVersion          = "handshake-old-version"
-	CodeBadVersion          = "handshake-bad-version"
-	CodeMissingUpgrade      = "handshake-missing-upgrade"
-	CodeMissingConnection   = "handshake-missing-connection"
-	CodeBadRequest          = "handshake-bad-request"
-	CodeRefused             = "handshake-refused"
-	CodeNoRequest           = "handshake-no-request"
-	CodeNoResponse          = "handshake-no-response"
-	CodeUnrequestedProtocol = "handshake-unrequested-subprotocol"
-	CodeUnrequestedExt      = "handshake-unrequested-extension"
-	CodeHandshakeGap        = "handshake-gap"
-	CodeMalformedHTTP       = "malformed-http"
-	CodeConflict            = "retransmission-conflict"
-	CodeLimit               = "limit"
+	// Handshake (RFC 6455 §4), on the Conn of the upgrade:
+	CodeWrongAccept         = "handshake-wrong-accept"            // error: Sec-WebSocket-Accept ≠ base64(SHA-1(key+GUID))
+	CodeMissingAccept       = "handshake-missing-accept"          // error: 101 without Sec-WebSocket-Accept
+	CodeBadKey              = "handshake-bad-key"                 // error: key missing or not base64 of 16 bytes
+	CodeOldVersion          = "handshake-old-version"             // info: Sec-WebSocket-Version 7 (hybi-07) or 8 (hybi-10)
+	CodeBadVersion          = "handshake-bad-version"             // warning: version missing or not 7/8/13
+	CodeMissingUpgrade      = "handshake-missing-upgrade"         // warning (request) / error (101): no Upgrade: websocket
+	CodeMissingConnection   = "handshake-missing-connection"      // warning (request) / error (101): no Connection: Upgrade
+	CodeBadRequest          = "handshake-bad-request"             // warning: not GET, or older than HTTP/1.1
+	CodeRefused             = "handshake-refused"                 // warning: non-101 answer (Handshake.Upgraded false)
+	CodeNoRequest           = "handshake-no-request"              // warning: 101 seen without its request (inferred)
+	CodeNoResponse          = "handshake-no-response"             // warning: connection ended before the answer
+	CodeUnrequestedProtocol = "handshake-unrequested-subprotocol" // warning: server chose a subprotocol not offered
+	CodeUnrequestedExt      = "handshake-unrequested-extension"   // warning: server accepted an extension not offered
+	CodeHandshakeGap        = "handshake-gap"                     // error: handshake bytes not captured
+	CodeMalformedHTTP       = "malformed-http"                    // error: unparseable HTTP around the upgrade
+	// Transport:
+	CodeConflict = "retransmission-conflict" // error: retransmitted bytes differ; the first copy is kept
+	CodeLimit    = "limit"                   // warning/error: a Config limit was hit; bytes handed on as a Gap
 )
 
 // checkRequest validates an upgrade request (RFC 6455 §4.1, §4.2.1).
