@@ -16,6 +16,23 @@ func AppendEscaped[S string | []byte](dst []byte, s S, max int) (out []byte, tru
 	cells := 0
 	var esc [10]byte
 	for i := 0; i < len(s); {
+		// Fast path: copy a run of printable ASCII at once, up to the cell
+		// before the limit (the per-rune path below decides about "…").
+		j := i
+		for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '\\' {
+			j++
+		}
+		if n := j - i; n > 0 {
+			if max > 0 {
+				n = min(n, max-1-cells)
+			}
+			if n > 0 {
+				dst = append(dst, s[i:i+n]...)
+				cells += n
+				i += n
+				continue
+			}
+		}
 		b := s[i]
 		var piece []byte
 		var lit S

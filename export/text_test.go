@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -136,5 +137,16 @@ func TestTextWriterLines(t *testing.T) {
 `
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func BenchmarkTextWriter70(b *testing.B) {
+	t := NewTextWriter(io.Discard)
+	c := testConn(1)
+	m := textMsg(0, `{"type":"tick","symbol":"WS1","seq":1234,"bid":101.25,"ask":101.5}`)
+	b.SetBytes(int64(len(m.Payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		t.Message(c, m)
 	}
 }
