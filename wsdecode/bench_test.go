@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand"
 	"testing"
+	"time"
 )
 
 type countHandler struct {
@@ -181,6 +182,70 @@ func BenchmarkInflate(b *testing.B) {
 					b.Fatalf("stream inflated %d, want %d", n, total)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkInflateVsFlate alternates wsdecode and the stdlib baseline (same
+// compressed messages, Reset with the previous plaintext as dictionary) in
+// small batches, so that load from other processes hits both equally, and
+// reports wsdecode's time relative to the baseline as x-flate.
+func BenchmarkInflateVsFlate(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10} {
+		b.Run(fmt.Sprintf("%dK", size>>10), func(b *testing.B) {
+			plain, z, frames := compressedCorpus(b, 256, size)
+			in := make([][]byte, len(z))
+			dicts := make([][]byte, len(z))
+			var hist []byte
+			var total int64
+			for i, p := range z {
+				in[i] = append(bytes.Clone(p), deflateTail...)
+				dicts[i] = bytes.Clone(hist[max(0, len(hist)-windowSize):])
+				hist = append(hist, plain[i]...)
+				total += int64(len(plain[i]))
+			}
+			fr := flate.NewReader(bytes.NewReader(nil))
+			var br bytes.Reader
+			out := make([]byte, 0, 64<<10)
+			baseline := func(j int) {
+				br.Reset(in[j])
+				fr.(flate.Resetter).Reset(&br, dicts[j])
+				out = out[:0]
+				for {
+					n, err := fr.Read(out[len(out):cap(out)])
+					out = out[:len(out)+n]
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			h := &countHandler{}
+			var c *Conn
+			var tw, tb time.Duration
+			b.SetBytes(total)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				c = NewConn(Config{Deflate: Deflate{Mode: PerMessageDeflate}}, h)
+				for k := 0; k < len(frames); k += 16 {
+					t0 := time.Now()
+					for j := k; j < k+16; j++ {
+						c.Feed(FromServer, frames[j], Meta{})
+					}
+					t1 := time.Now()
+					for j := k; j < k+16; j++ {
+						baseline(j)
+					}
+					t2 := time.Now()
+					tw += t1.Sub(t0)
+					tb += t2.Sub(t1)
+				}
+			}
+			b.ReportMetric(float64(tw)/float64(tb), "x-flate")
+			b.ReportMetric(float64(total*int64(b.N))/tw.Seconds()/1e6, "wsdecode-MB/s")
+			b.ReportMetric(float64(total*int64(b.N))/tb.Seconds()/1e6, "flate-MB/s")
 		})
 	}
 }
