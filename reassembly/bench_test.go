@@ -77,3 +77,31 @@ func benchAssembler(b *testing.B, swap bool) {
 	}
 	b.ReportMetric(float64(len(pk))*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// TestInOrderNoAlloc: in-order WebSocket data is handed on from the packet
+// buffer without allocating.
+func TestInOrderNoAlloc(t *testing.T) {
+	req, resp := upgradeReq(""), upgradeResp("")
+	f := newFlow(1, 2)
+	h := &nopHandler{}
+	a := New(Config{}, h)
+	for _, p := range append(f.handshake(), f.c(0, req), f.s(0, resp)) {
+		a.Add(p)
+	}
+	p := f.c(len(req), "")
+	p.Payload = make([]byte, 1448)
+	ack := ackC(f, len(resp), len(req))
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Add(p)
+		ack.Ack = p.Seq + uint32(len(p.Payload))
+		a.Add(ack)
+		p.Seq += uint32(len(p.Payload))
+		p.Num += 2
+	})
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per in-order packet", allocs)
+	}
+	if h.n < 1000*1448 {
+		t.Errorf("delivered %d", h.n)
+	}
+}

@@ -312,6 +312,23 @@ func TestIdleTimeoutAndTableLimit(t *testing.T) {
 		t.Errorf("ends %v", r.ends)
 	}
 
+	// Flushed from packet time alone: a later packet of another flow.
+	r = newRecorder(t)
+	a = New(Config{IdleTimeout: 10e9}, r)
+	f = newFlow(1000, 5000)
+	for _, p := range append(f.handshake(), f.c(0, req), f.s(0, resp)) {
+		a.Add(p)
+	}
+	g := newFlow(1, 2)
+	g.cli = netipNext(g.cli)
+	g.t = f.t.Add(30e9)
+	for _, p := range g.handshake() {
+		a.Add(p)
+	}
+	if r.ends[1] != EndTimeout {
+		t.Errorf("not flushed by packet time: ends %v", r.ends)
+	}
+
 	// Table of 2: a third connection evicts the least recently active.
 	r = newRecorder(t)
 	a = New(Config{MaxConns: 2}, r)
