@@ -13,8 +13,11 @@ import (
 // Selection chooses what is displayed or written. The zero value selects
 // everything. Connection criteria (Conns, Host, Path) apply to every record
 // of a connection; message criteria (From, Opcodes, Grep, Regex,
-// HideControl) apply to messages only. Capture-level anomalies (no
-// connection) pass unless a connection criterion is set.
+// HideControl) apply to messages only. When message criteria are set, a
+// connection's open and end records are passed on only if at least one of
+// its messages is selected (the open just before that message); its
+// anomalies are always passed on. Capture-level anomalies (no connection)
+// pass unless a connection criterion is set.
 type Selection struct {
 	Conns       []uint64          // connection ids; empty: all
 	From        string            // "client", "server" or "" for both
@@ -56,6 +59,11 @@ func ParseOpcodes(s string) ([]wsdecode.Opcode, error) {
 		return nil, fmt.Errorf("export: empty opcode list")
 	}
 	return ops, nil
+}
+
+// hasMessageCriteria reports whether some messages may be dropped.
+func (s *Selection) hasMessageCriteria() bool {
+	return s.From != "" || len(s.Opcodes) > 0 || len(s.Grep) > 0 || s.Regex != nil || s.HideControl
 }
 
 // IsZero reports whether s selects everything.
@@ -137,13 +145,15 @@ func Select(s Selection, next pipeline.Sink) pipeline.Sink {
 	if s.IsZero() {
 		return next
 	}
-	return &selectSink{sel: s, next: next, conns: make(map[uint64]bool)}
+	return &selectSink{sel: s, next: next, conns: make(map[uint64]bool), lazy: s.hasMessageCriteria(), shown: make(map[uint64]bool)}
 }
 
 type selectSink struct {
 	sel   Selection
 	next  pipeline.Sink
 	conns map[uint64]bool // id → selected, for open connections
+	lazy  bool            // open records wait for the first selected message
+	shown map[uint64]bool // lazy: connections whose open was passed on
 }
 
 func (f *selectSink) match(c *pipeline.Conn) bool {
@@ -159,13 +169,17 @@ func (f *selectSink) match(c *pipeline.Conn) bool {
 }
 
 func (f *selectSink) ConnOpen(c *pipeline.Conn) {
-	if f.match(c) {
+	if f.match(c) && !f.lazy {
 		f.next.ConnOpen(c)
 	}
 }
 
 func (f *selectSink) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	if f.match(c) && f.sel.MatchMessage(m) {
+		if f.lazy && !f.shown[c.ID] {
+			f.shown[c.ID] = true
+			f.next.ConnOpen(c)
+		}
 		f.next.Message(c, m)
 	}
 }
@@ -179,6 +193,10 @@ func (f *selectSink) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 func (f *selectSink) ConnEnd(c *pipeline.Conn) {
 	ok := f.match(c)
 	delete(f.conns, c.ID)
+	if f.lazy {
+		ok = ok && f.shown[c.ID]
+		delete(f.shown, c.ID)
+	}
 	if ok {
 		f.next.ConnEnd(c)
 	}

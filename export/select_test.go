@@ -43,6 +43,9 @@ func TestSelect(t *testing.T) {
 		{"grep", Selection{Grep: []byte("hello")}, "open|hello client|hello server 42|bin hello|anomaly|end|open|hello client|hello server 42|bin hello|anomaly|end|anomaly"},
 		{"regex", Selection{Regex: regexp.MustCompile(`\d+$`)}, "open|hello server 42|anomaly|end|open|hello server 42|anomaly|end|anomaly"},
 		{"nocontrol", Selection{HideControl: true, Conns: []uint64{1}}, "open|hello client|hello server 42|bin hello|anomaly|end"},
+		// No message selected: no open/end records, anomalies still shown.
+		{"nomatch", Selection{Grep: []byte("nothing like this")}, "anomaly|anomaly|anomaly"},
+		{"nomatch-conn", Selection{Grep: []byte("nothing"), Conns: []uint64{9}}, "anomaly"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
