@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 
@@ -18,6 +19,40 @@ import (
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3").
 var version = "devel"
+
+// fullVersion is version, or the module version and VCS revision recorded
+// by the Go toolchain (go install, go build in a clone).
+func fullVersion() string {
+	if version != "devel" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	v := version
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	return v + " " + bi.GoVersion
+}
 
 // environ is what run may touch of the process: streams and whether they
 // are terminals. Tests pass buffers.
@@ -49,7 +84,7 @@ func run(ctx context.Context, args []string, env *environ) int {
 		io.WriteString(env.Stdout, usageText)
 		return exitOK
 	case cfg.version:
-		fmt.Fprintf(env.Stdout, "wsscope %s\n", version)
+		fmt.Fprintf(env.Stdout, "wsscope %s\n", fullVersion())
 		return exitOK
 	case cfg.list:
 		return listInterfaces(env)
@@ -183,7 +218,7 @@ func (r *runner) run(ctx context.Context) (status int) {
 			r.closers = append(r.closers, f.Close)
 			harOut = f
 		}
-		writers = append(writers, export.NewHARWriter(harOut, "wsscope", version))
+		writers = append(writers, export.NewHARWriter(harOut, "wsscope", fullVersion()))
 	}
 	for _, w := range writers {
 		sinks = append(sinks, w)
