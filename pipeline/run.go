@@ -79,6 +79,12 @@ func Run(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stat
 }
 
 // runner implements reassembly.Handler and turns its calls into Sink calls.
+//
+// All per-connection state (reassembly flows, wsdecode.Conn, the *Conn
+// record) is reached only through its own connection, so the work can later
+// be sharded by a hash of the unordered 4-tuple across goroutines (issue 6),
+// each with its own Assembler, with the Sink calls merged back in packet
+// order to keep the output deterministic.
 type runner struct {
 	sink   Sink
 	decCfg wsdecode.Config

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/wsscope/wsscope/capture"
@@ -104,4 +105,42 @@ func TestInOrderNoAlloc(t *testing.T) {
 	if h.n < 1000*1448 {
 		t.Errorf("delivered %d", h.n)
 	}
+}
+
+// BenchmarkAssemblerIgnored: 256 interleaved TLS-like (non-HTTP) connections
+// are recognised after their first bytes and then cost only a table lookup.
+func BenchmarkAssemblerIgnored(b *testing.B) {
+	const conns, segs, size = 256, 100, 1448
+	payload := make([]byte, size)
+	payload[0], payload[1] = 0x16, 0x03
+	var pk []*capture.Packet
+	var flows []*flow
+	for i := 0; i < conns; i++ {
+		f := newFlow(uint32(i)*7919, uint32(i)*104729)
+		f.cli = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), 443)
+		flows = append(flows, f)
+		pk = append(pk, f.handshake()...)
+	}
+	for k := 0; k < segs; k++ {
+		for _, f := range flows {
+			p := f.s(k*size, "")
+			p.Payload = payload
+			pk = append(pk, p, ackC(f, 0, 0))
+		}
+	}
+	b.SetBytes(int64(conns * segs * size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h := &nopHandler{}
+		a := New(Config{}, h)
+		for _, p := range pk {
+			a.Add(p)
+		}
+		a.Close(Meta{})
+		if a.Stats().Ignored != conns || a.Stats().MaxBufferedObs != 0 {
+			b.Fatalf("stats %+v", a.Stats())
+		}
+	}
+	b.ReportMetric(float64(len(pk))*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
