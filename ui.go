@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/wsscope/wsscope/capture"
 	"github.com/wsscope/wsscope/export"
@@ -76,14 +77,19 @@ func (r *runner) runTUI(ctx, pctx context.Context, pcancel context.CancelFunc, g
 type statsSource struct {
 	capture.Source
 	n     int
+	last  time.Time
 	stats atomic.Pointer[capture.Stats]
 }
 
+// Next publishes the stats every 512 packets, and at least every 100 ms
+// while packets trickle in (live capture).
 func (s *statsSource) Next() (*capture.Packet, error) {
 	p, err := s.Source.Next()
-	if s.n++; s.n%512 == 0 || err != nil {
+	s.n++
+	if s.n%512 == 0 || err != nil || time.Since(s.last) > 100*time.Millisecond {
 		st := s.Source.Stats()
 		s.stats.Store(&st)
+		s.last = time.Now()
 	}
 	return p, err
 }

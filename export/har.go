@@ -48,7 +48,7 @@ type HARWriter struct {
 	closed   bool
 	nEntries int
 	open     map[uint64]*harConn
-	order    []uint64 // ids of open connections in open order
+	order    []uint64 // ids of connections in open order (ended ones too)
 	buffered int64
 }
 
@@ -161,13 +161,7 @@ func (h *HARWriter) ConnEnd(c *pipeline.Conn) {
 	if hc == nil {
 		hc = &harConn{c: c}
 	} else {
-		delete(h.open, c.ID)
-		for i, id := range h.order {
-			if id == c.ID {
-				h.order = append(h.order[:i], h.order[i+1:]...)
-				break
-			}
-		}
+		delete(h.open, c.ID) // its id stays in h.order; Close skips it
 	}
 	h.writeEntry(hc)
 }
@@ -180,7 +174,10 @@ func (h *HARWriter) Close() error {
 	}
 	h.closed = true
 	for _, id := range h.order {
-		h.writeEntry(h.open[id])
+		if hc := h.open[id]; hc != nil {
+			delete(h.open, id) // an id may repeat if a conn was reopened
+			h.writeEntry(hc)
+		}
 	}
 	h.order, h.open = nil, nil
 	h.start()
