@@ -44,11 +44,12 @@ type stream struct {
 	zr         bytes.Reader
 
 	// resynchronisation
-	skipped   int64
-	resyncAt  Meta
-	carry     [carryMax]byte
-	carryN    int
-	carryMeta Meta
+	skipped    int64
+	resyncAt   Meta
+	resyncCont bool // a fragmented message was cut: continuations are resync points
+	carry      [carryMax]byte
+	carryN     int
+	carryMeta  Meta
 
 	sanom   Anomaly
 	scratch [scratchSize]byte
@@ -361,14 +362,18 @@ func (s *stream) gap(n int64, at Meta) {
 			}
 			return
 		}
+		cont := s.data.active
 		s.abort(at, CodeGap, n)
 		s.startResync(at, 0)
+		s.resyncCont = cont
 	case stHeader:
 		partial := int64(s.hdrN)
+		cont := s.data.active
 		if !s.abort(at, CodeGap, n) {
 			s.streamAnomaly(at, CodeGap, "%d bytes lost between frames; resynchronising", n)
 		}
 		s.startResync(at, partial)
+		s.resyncCont = cont
 	case stResync:
 		// Still searching; the lost bytes are not counted as skipped.
 	}
@@ -376,6 +381,7 @@ func (s *stream) gap(n int64, at Meta) {
 
 func (s *stream) startResync(at Meta, skipped int64) {
 	s.state = stResync
+	s.resyncCont = false
 	s.skipped = skipped
 	s.resyncAt = at
 	s.carryN = 0
@@ -409,7 +415,7 @@ func (s *stream) resyncFinal(data []byte, at Meta, final bool) []byte {
 		buf := tmp[:n+m]
 		fin := final && m == len(data)
 		for i := 0; i < n; i++ {
-			ok, more := plausible(buf[i:], s.dir, mode, maxLen, fin)
+			ok, more := plausible(buf[i:], s.dir, mode, maxLen, s.resyncCont, fin)
 			if more {
 				// Not decidable yet: data is shorter than needed.
 				s.skipped += int64(i)
@@ -430,7 +436,7 @@ func (s *stream) resyncFinal(data []byte, at Meta, final bool) []byte {
 		s.carryN = 0
 	}
 	for i := 0; i < len(data); i++ {
-		ok, more := plausible(data[i:], s.dir, mode, maxLen, final)
+		ok, more := plausible(data[i:], s.dir, mode, maxLen, s.resyncCont, final)
 		if more {
 			s.skipped += int64(i)
 			s.carryN = copy(s.carry[:], data[i:])

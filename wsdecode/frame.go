@@ -84,9 +84,10 @@ const (
 // resynchronising after a gap. more means b is too short to decide; final
 // means no more bytes will come (the stream ended), so decide with b.
 //
-// A header is plausible when: the opcode is text, binary, close, ping or pong
-// (a continuation cannot be attributed to a message after a gap, so it is not
-// a resynchronisation point); RSV2 and RSV3 are clear; RSV1 is set only on a
+// A header is plausible when: the opcode is text, binary, close, ping or pong,
+// or continuation when cont is set (a fragmented message was in progress when
+// the bytes were lost; such frames are then reported as orphan
+// continuations); RSV2 and RSV3 are clear; RSV1 is set only on a
 // data frame and only when a deflate extension was negotiated; a control
 // frame has FIN set and at most 125 bytes; the mask bit matches the direction
 // (clients mask, servers don't); the length is minimally encoded, its top bit
@@ -95,15 +96,15 @@ const (
 // (opcode, RSV, mask, control length; a continuation is allowed after a
 // non-FIN data frame), unless the stream ends with the frame. The decision
 // depends only on the bytes, never on how they were chunked.
-func plausible(b []byte, dir Dir, mode DeflateMode, maxLen uint64, final bool) (ok, more bool) {
+func plausible(b []byte, dir Dir, mode DeflateMode, maxLen uint64, cont, final bool) (ok, more bool) {
 	if len(b) < 2 {
-		if len(b) == 0 || !plausibleFirst(b[0], mode, false) || final {
+		if len(b) == 0 || !plausibleFirst(b[0], mode, cont) || final {
 			return false, false
 		}
 		return false, true
 	}
 	b0, b1 := b[0], b[1]
-	if !plausibleFirst(b0, mode, false) || !plausibleSecond(b0, b1, dir) {
+	if !plausibleFirst(b0, mode, cont) || !plausibleSecond(b0, b1, dir) {
 		return false, false
 	}
 	need := headerLen(b0, b1)

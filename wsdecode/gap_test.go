@@ -186,3 +186,31 @@ func TestGapInPlainKeepsContext(t *testing.T) {
 		t.Fatalf("%.2000s", r.summary())
 	}
 }
+
+// A gap at a frame boundary inside a fragmented message: the decoder resumes
+// at the next continuation frame (reported as an orphan) instead of searching
+// through its payload.
+func TestGapBetweenFragments(t *testing.T) {
+	p := dataOf(3000)
+	f0 := enc(fr{op: OpBinary, payload: p[:1000]})
+	f1 := enc(fr{op: OpContinuation, payload: p[1000:2000]})
+	f2 := enc(fr{fin: true, op: OpContinuation, payload: p[2000:]})
+	next := enc(fr{fin: true, op: OpText, payload: []byte("next")})
+	r := gapRun(Config{}, FromServer, [][]byte{f0, cat(f2, next)}, []int64{int64(len(f1))})
+	want := []wantMsg{
+		{op: OpBinary, payload: string(p[:1000]), incomplete: true},
+		{op: OpContinuation, payload: string(p[2000:])},
+		{op: OpText, payload: "next"},
+	}
+	checkCase(t, dcase{dir: FromServer, want: want, codes: []string{CodeGap, CodeOrphanContinuation}}, r)
+}
+
+func TestTruncatedHeaderAtClose(t *testing.T) {
+	in := enc(fr{fin: true, op: OpBinary, mask: true, key: testKey, payload: []byte("abc")})[:4]
+	for _, n := range []int{0, 1} {
+		r := decode(Config{}, FromClient, in, n)
+		if len(r.msgs) != 0 || len(r.anoms) != 1 || r.anoms[0].Code != CodeTruncated {
+			t.Errorf("chunk %d: %s", n, r.summary())
+		}
+	}
+}
