@@ -214,6 +214,7 @@ func (p *parser) parseTerm() (bexpr, error) {
 		}
 		p.i, p.off = save, saveOff
 		p.next()
+		last := p.last
 		e, err := p.parseExpr()
 		if err != nil {
 			return nil, err
@@ -222,6 +223,7 @@ func (p *parser) parseTerm() (bexpr, error) {
 			return nil, p.fail(c, "expected \")\", found %s", describe(c))
 		}
 		p.next()
+		p.last = last // as libpcap: a group keeps the qualifiers from before it
 		return e, nil
 	case t.kind == tArith && t.s == "-":
 		return p.parseRelation()
@@ -324,6 +326,7 @@ func (p *parser) parsePrimitive() (bexpr, error) {
 			return nil, p.fail(v, "expected a number after %q, found %s", t.s, describe(v))
 		}
 		p.next()
+		p.last = nil
 		ld := bpf.LoadExtension{Num: bpf.ExtLen}
 		if t.s == "less" {
 			return mkNot(test(bpfJGT, n, ld)), nil
@@ -362,6 +365,7 @@ func (p *parser) parsePrimitive() (bexpr, error) {
 		}
 		w := p.peek()
 		if w.kind != tWord || isAndTok(w) || isOrTok(w) || isNotTok(w) {
+			p.last = nil // "tcp or 443" is an error, as in tcpdump
 			return p.protoAbbrev(q.proto, q.protoTok)
 		}
 		if !valueLike(w.s) {

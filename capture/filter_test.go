@@ -72,10 +72,14 @@ var goldenExprs = []string{
 	"port 80 or host 10.0.0.1 and tcp", "tcp port 80 and (host 10.0.0.1 or host 2001:db8::1)", "ip proto 132", "not(tcp)", "!(udp or icmp)",
 	"ip6 and not ip6 proto 6", "tcp[tcpflags] & (tcp-fin|tcp-rst) != 0", "tcp[12] >> 4 > 5", "ip[0] & 0xf > 5 and tcp", "udp and not port 53",
 	"port 53 and not udp", "net 127.0.0.0/8 or net ::1/128", "net 10.0.0.0 mask 255.0.0.0 and port 80", "tcp src port 443 and dst net 10.0.0.0/8",
+	"tcp[13] & 2 != 0 and (port 80 or (443))", "host 10.0.0.1 and not 10.0.0.2", "port 80 and (not 443)", "udp port 53 or 80 or tcp port 22",
+	"(ip[0]) & 0xf = 5", "(tcp[13] & 2) != 0 and (tcp)", "tcp[13] & 2 != 0 or (udp[0:2] = 53 and ip)",
 	// errors (must be rejected by both)
 	"tcp prot 80", "tcp port 80 udp", "net 10.0.0.1/8", "port 70000", "tcp host 10.0.0.1", "ip6 host 10.0.0.1",
 	"port", "host", "(tcp", "tcp)", "tcp and", "and tcp", "tcp[13", "tcp[0:3] = 1", "len / 0 = 1", "ip port 80", "foo", "10.0.0.1",
 	"ip[0] &", "tcp port 80 80", "vlan 5000", "ip proto 300",
+	"port 80 and tcp or 443", "port 80 and len > 5 or 443", "port 80 and (tcp) or 443", "port 80 and vlan or 443", "port 80 and less 5 or 443",
+	"not 443", "tcp or 443", "(host 10.0.0.1 or 10.0.0.2) and (port 80 or 443)",
 }
 
 func init() {
