@@ -335,3 +335,117 @@ func TestInterfacesListsLoopback(t *testing.T) {
 		t.Errorf("last interface %q, want the any pseudo-interface", last.Name)
 	}
 }
+
+// TestLiveSnaplen: the kernel truncates packets to Snaplen and the cut TCP
+// bytes are reported in Missing.
+func TestLiveSnaplen(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	src, err := OpenLive("lo", LiveOptions{Filter: fmt.Sprintf("tcp dst port %d", port), Snaplen: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("0123456789"), 50)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		p, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Payload) == 0 && p.Missing == 0 {
+			continue
+		}
+		if len(p.Payload)+p.Missing != len(msg) || p.Missing == 0 {
+			t.Fatalf("payload %d bytes + missing %d, want %d with some missing", len(p.Payload), p.Missing, len(msg))
+		}
+		if !bytes.Equal(p.Payload, msg[:len(p.Payload)]) {
+			t.Fatalf("payload %q is not a prefix of the message", p.Payload)
+		}
+		// 14 Ethernet + 20 IPv4 + TCP header (with options) + payload = 100
+		if len(p.Payload) >= 100-14-20-20 {
+			t.Fatalf("captured %d payload bytes with snaplen 100", len(p.Payload))
+		}
+		return
+	}
+	t.Fatal("data segment not captured")
+}
+
+// TestLiveKernelDrops fills a small ring without reading it and checks the
+// kernel's drop count is reported, as a running total.
+func TestLiveKernelDrops(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	if testing.Short() {
+		t.Skip("floods loopback; skipped in -short mode")
+	}
+	rx, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	port := rx.LocalAddr().(*net.UDPAddr).Port
+	src, err := OpenLive("lo", LiveOptions{Filter: fmt.Sprintf("udp dst port %d", port), BufferSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tx, err := net.Dial("udp4", rx.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	go io.Copy(io.Discard, readerOf(rx))
+	buf := make([]byte, 8000)
+	var first uint64
+	for i := 0; i < 4000; i++ { // ~32 MB into a 2 MiB ring nobody reads
+		tx.Write(buf)
+		if i == 2000 {
+			first = src.Stats().KernelDrops
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	st := src.Stats()
+	if st.KernelDrops == 0 {
+		t.Fatalf("no kernel drops after overfilling the ring: %+v", st)
+	}
+	if st.KernelDrops < first {
+		t.Fatalf("KernelDrops went from %d to %d: not a running total", first, st.KernelDrops)
+	}
+	if again := src.Stats().KernelDrops; again < st.KernelDrops {
+		t.Fatalf("KernelDrops went from %d to %d on a second call", st.KernelDrops, again)
+	}
+	t.Logf("kernel drops: %d after 2000 datagrams, %d after 4000", first, st.KernelDrops)
+}
+
+type packetReader struct{ c net.PacketConn }
+
+func (r packetReader) Read(b []byte) (int, error) {
+	n, _, err := r.c.ReadFrom(b)
+	return n, err
+}
+
+func readerOf(c net.PacketConn) io.Reader { return packetReader{c} }
