@@ -68,6 +68,9 @@ func testPayloads(seed int64) []expMsg {
 		{op: OpBinary, payload: bin},
 		{op: OpText, payload: []byte(strings.Repeat("repetitive text compresses well. ", 300))},
 		{op: OpText, payload: []byte("héllo again, €uro ✓")},
+		// Repeats: under context takeover these refer to earlier messages.
+		{op: OpText, payload: []byte(strings.Repeat("repetitive text compresses well. ", 300))},
+		{op: OpText, payload: []byte(big.String()[:5000])},
 	}
 }
 
@@ -190,6 +193,10 @@ func runGorilla(t *testing.T, compress bool, level, wbuf int) {
 	serverMsgs := testPayloads(2)
 	send := func(c *websocket.Conn, msgs []expMsg) error {
 		for i, m := range msgs {
+			if compress && level == 1 {
+				// Mix compressed and uncompressed messages (RSV1 per message).
+				c.EnableWriteCompression(i%3 != 1)
+			}
 			if i == 2 {
 				w, err := c.NextWriter(int(m.op))
 				if err != nil {
@@ -459,6 +466,20 @@ func runCoder(t *testing.T, mode coder.CompressionMode) {
 	checkRecording(t, r, FromClient, wantC)
 	checkRecording(t, r, FromServer, wantS)
 	checkCompressed(t, r, mode != coder.CompressionDisabled)
+	if mode == coder.CompressionContextTakeover {
+		// The recording really depends on the shared history: decoding it
+		// as if each message were independent must fail somewhere.
+		rc.mu.Lock()
+		streams := [2][]byte{bytes.Join(rc.writes, nil), bytes.Join(rc.reads, nil)}
+		rc.mu.Unlock()
+		for dir, b := range streams {
+			b = b[bytes.Index(b, []byte("\r\n\r\n"))+4:]
+			r := decode(Config{Deflate: Deflate{Mode: PerMessageDeflate, ServerNoContextTakeover: true, ClientNoContextTakeover: true}}, Dir(dir), b, 0)
+			if !r.has(CodeInflateError) {
+				t.Errorf("%v: context takeover not exercised: decodes without history", Dir(dir))
+			}
+		}
+	}
 	// The pong echoes the ping's payload.
 	var ping, pong []byte
 	for _, m := range r.msgs {
