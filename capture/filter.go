@@ -49,17 +49,26 @@ var ErrUnsupportedLinkType = errors.New("capture: link type not supported by the
 // CompileFilter compiles a tcpdump-syntax capture filter for packets of the given link type
 // (layers.LinkType values as uint16) into classic BPF.
 //
-// Packets accepted by the program return snaplen (262144 if snaplen <= 0),
-// rejected ones 0. An empty expression accepts every packet.
+// Accepted packets make the program return snaplen (262144 if snaplen <= 0),
+// rejected ones 0; an empty expression accepts every packet. The returned
+// slice is newly allocated and owned by the caller.
 //
-// The compiler is our own (no libpcap, no cgo); it implements the common
-// tcpdump grammar (see the package README / filter_parse.go) and is tested to
-// accept exactly the same packets as tcpdump's programs. When the expression
-// uses valid tcpdump syntax that it does not implement (a *FilterError with
-// Unsupported set, e.g. host or port names) and TcpdumpFallback is true and a
-// tcpdump binary is found in $PATH, the expression is compiled with
-// `tcpdump -y DLT -s snaplen -ddd EXPR` instead. Syntax errors are never sent
-// to tcpdump. The returned slice is newly allocated and owned by the caller.
+// The compiler is wsscope's own (no libpcap, no cgo). It implements the
+// common pcap-filter(7) grammar documented in filter_parse.go (host, net,
+// port, portrange, proto, ip/ip6/tcp/udp/icmp/..., vlan, less/greater,
+// byte tests such as tcp[13] & 2 != 0, and/or/not, parentheses) for
+// Ethernet, Linux cooked v1/v2, raw IP, NULL and LOOP, and is tested to
+// accept exactly the packets tcpdump's programs accept. Errors are
+// *FilterError values naming the 1-based byte position of the bad token.
+//
+// Fallback rule: only when our compiler fails with a *FilterError whose
+// Unsupported field is set (valid tcpdump syntax we do not implement: host,
+// port and protocol names, keywords such as gateway or broadcast, programs
+// too long for the kernel), TcpdumpFallback is true (the default) and a
+// tcpdump binary is in $PATH, the expression is compiled with
+// `tcpdump -y DLT -s snaplen -ddd EXPR` instead. Syntax errors are never
+// sent to tcpdump. Note that tcpdump resolves host names through the
+// system resolver.
 func CompileFilter(expr string, linkType uint16, snaplen int) ([]bpf.RawInstruction, error) {
 	prog, err := compileOwn(expr, linkType, snaplen)
 	if err == nil {
