@@ -370,7 +370,7 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 			u.status.notify("no message selected")
 			break
 		}
-		u.bar.open(promptSave, fmt.Sprintf("wsscope-msg-%d.bin", u.snap.msgs[u.selMsg].pkt0))
+		u.bar.open(promptSave, fmt.Sprintf("wsscope-msg-%d.bin", u.snap.msg(int(u.selMsg)).pkt0))
 	case 'e':
 		u.bar.open(promptExport, "wsscope-view.jsonl")
 	case 'y':
@@ -496,10 +496,10 @@ func (u *ui) promptDone(kind int, text string) {
 }
 
 func (u *ui) selPayload() ([]byte, *msgRec) {
-	if u.selMsg < 0 || int(u.selMsg) >= len(u.snap.msgs) {
+	if u.selMsg < 0 || int(u.selMsg) >= u.snap.nMsgs() {
 		return nil, nil
 	}
-	r := &u.snap.msgs[u.selMsg]
+	r := u.snap.msg(int(u.selMsg))
 	return u.snap.payload(r), r
 }
 

@@ -60,8 +60,8 @@ func (d *detailView) update(msg int64, conn int, force bool) {
 	var body string
 	s := &d.u.snap
 	switch {
-	case msg >= 0 && int(msg) < len(s.msgs):
-		r := &s.msgs[msg]
+	case msg >= 0 && int(msg) < s.nMsgs():
+		r := s.msg(int(msg))
 		switch d.mode {
 		case modePayload:
 			body = msgHeaderText(d.u, r) + payloadText(s, r)

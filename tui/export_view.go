@@ -52,7 +52,7 @@ func writeViewJSONL(path string, s *snapshot, v *msgView, conn func(int) connVie
 	enc.SetEscapeHTML(false)
 	conns := map[uint32]connView{}
 	for _, i := range v.idx {
-		r := &s.msgs[i]
+		r := s.msg(int(i))
 		c, ok := conns[r.conn]
 		if !ok {
 			c = conn(int(r.conn))

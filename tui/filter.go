@@ -151,8 +151,8 @@ func (v *msgView) reset(f Filter) {
 func (v *msgView) sync(s *snapshot) int {
 	n := len(v.idx)
 	f := &v.filter
-	for i := v.scanned; i < len(s.msgs); i++ {
-		r := &s.msgs[i]
+	for i := v.scanned; i < s.nMsgs(); i++ {
+		r := s.msg(i)
 		if f.Conn >= 0 && int(r.conn) != f.Conn {
 			continue
 		}
@@ -164,7 +164,7 @@ func (v *msgView) sync(s *snapshot) int {
 			v.idx = append(v.idx, uint32(i))
 		}
 	}
-	v.scanned = len(s.msgs)
+	v.scanned = s.nMsgs()
 	return len(v.idx) - n
 }
 
@@ -204,7 +204,7 @@ func (q *search) find(s *snapshot, v *msgView, from, dir int) int {
 	}
 	for k := 1; k <= n; k++ {
 		row := ((from+dir*k)%n + n) % n
-		if q.match(s.payload(&s.msgs[v.idx[row]])) {
+		if q.match(s.payload(s.msg(int(v.idx[row])))) {
 			return row
 		}
 	}
@@ -216,11 +216,11 @@ func (q *search) find(s *snapshot, v *msgView, from, dir int) int {
 func rowForPacket(s *snapshot, v *msgView, pkt uint64) int {
 	best := -1
 	for row, i := range v.idx {
-		r := &s.msgs[i]
+		r := s.msg(int(i))
 		if r.pkt0 <= pkt && pkt <= r.pkt1 {
 			return row
 		}
-		if r.pkt0 > pkt && (best < 0 || r.pkt0 < s.msgs[v.idx[best]].pkt0) {
+		if r.pkt0 > pkt && (best < 0 || r.pkt0 < s.msg(int(v.idx[best])).pkt0) {
 			best = row
 		}
 	}

@@ -90,7 +90,7 @@ func (v *messagesView) GetCell(row, col int) *tview.TableCell {
 
 func (v *messagesView) buildRow(mi uint32) []*tview.TableCell {
 	s := &v.u.snap
-	r := &s.msgs[mi]
+	r := s.msg(int(mi))
 	t := msgRowTexts(s, r, v.u.relTime, v.u.connID(int(r.conn)))
 	style := tcell.StyleDefault
 	switch {

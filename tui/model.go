@@ -175,9 +175,9 @@ type Model struct {
 	byConn map[*pipeline.Conn]uint32
 	byID   map[uint64]uint32
 
-	msgs   []msgRec
-	frames []frameRec
-	anoms  []anomRec
+	msgs   chunked[msgRec]
+	frames chunked[frameRec]
+	anoms  chunked[anomRec]
 	pay    arena
 
 	first      int64 // earliest time seen (Unix ns), 0 if none
@@ -264,7 +264,7 @@ func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 	m.totalAnoms += uint64(len(msg.Anomalies))
 	cr := m.conns[ci]
 	cr.anomCount += uint64(len(msg.Anomalies))
-	if len(m.msgs) >= m.opts.MaxMessages {
+	if m.msgs.len() >= m.opts.MaxMessages {
 		m.droppedMsg++
 		return
 	}
@@ -310,34 +310,34 @@ func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 			r.payN = uint32(len(p))
 		}
 	}
-	r.frame0 = uint32(len(m.frames))
+	r.frame0 = uint32(m.frames.len())
 	for i := range msg.Frames {
 		if i >= m.opts.MaxFramesPerMessage {
 			break
 		}
 		f := &msg.Frames[i]
-		m.frames = append(m.frames, frameRec{
+		m.frames.add(frameRec{
 			payLen: f.PayloadLen, pkt0: f.First.Packet, pkt1: f.Last.Packet,
 			key: f.MaskKey, rsv: f.Rsv, op: uint8(f.Opcode), headerLen: uint8(f.HeaderLen),
 			fin: f.Fin, masked: f.Masked,
 		})
 		r.kFrames++
 	}
-	r.anom0 = uint32(len(m.anoms))
+	r.anom0 = uint32(m.anoms.len())
 	for i := range msg.Anomalies {
-		if len(m.anoms) >= m.opts.MaxAnomalies || i >= 0xffff {
+		if m.anoms.len() >= m.opts.MaxAnomalies || i >= 0xffff {
 			break
 		}
 		a := &msg.Anomalies[i]
-		m.anoms = append(m.anoms, anomRec{
+		m.anoms.add(anomRec{
 			code: a.Code, detail: a.Detail, from: a.Dir.String(),
 			pkt: a.At.Packet, t: unixNano(a.At.Time),
-			conn: int32(ci), msg: int32(len(m.msgs)),
+			conn: int32(ci), msg: int32(m.msgs.len()),
 		})
 		r.nAnom++
 	}
 	cr.msgs++
-	m.msgs = append(m.msgs, r)
+	m.msgs.add(r)
 }
 
 // Anomaly implements pipeline.Sink. c is nil for capture-level findings.
@@ -354,16 +354,16 @@ func (m *Model) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 		cr = m.conns[i]
 		cr.anomCount++
 	}
-	if len(m.anoms) >= m.opts.MaxAnomalies {
+	if m.anoms.len() >= m.opts.MaxAnomalies {
 		return
 	}
 	if cr != nil {
 		if len(cr.anoms) >= DefaultMaxConnAnomalies {
 			return
 		}
-		cr.anoms = append(cr.anoms, uint32(len(m.anoms)))
+		cr.anoms = append(cr.anoms, uint32(m.anoms.len()))
 	}
-	m.anoms = append(m.anoms, anomRec{
+	m.anoms.add(anomRec{
 		code: a.Code, detail: a.Detail, severity: a.Severity, from: a.From,
 		pkt: a.Packet, t: unixNano(a.Time), conn: ci, msg: -1,
 	})
@@ -394,9 +394,9 @@ func (m *Model) Counts() (conns int, messages, anomalies uint64) {
 // snapshot is a consistent, lock-free view of the model's append-only data,
 // taken under the lock. Records in it are immutable.
 type snapshot struct {
-	msgs    []msgRec
-	frames  []frameRec
-	anoms   []anomRec
+	msgs    chunked[msgRec]
+	frames  chunked[frameRec]
+	anoms   chunked[anomRec]
 	chunks  [][]byte
 	nConns  int
 	first   int64
@@ -425,12 +425,19 @@ func (s *snapshot) payload(r *msgRec) []byte {
 	return s.chunks[c][off : off+uint64(r.payN) : off+uint64(r.payN)]
 }
 
+// msg returns message i (0 ≤ i < s.nMsgs()).
+func (s *snapshot) msg(i int) *msgRec { return s.msgs.at(i) }
+
+func (s *snapshot) nMsgs() int { return s.msgs.len() }
+
+// msgFrames returns a copy of the frames kept for r.
 func (s *snapshot) msgFrames(r *msgRec) []frameRec {
-	return s.frames[r.frame0 : r.frame0+uint32(r.kFrames)]
+	return s.frames.span(int(r.frame0), int(r.kFrames))
 }
 
+// msgAnoms returns a copy of the anomalies kept for r.
 func (s *snapshot) msgAnoms(r *msgRec) []anomRec {
-	return s.anoms[r.anom0 : r.anom0+uint32(r.nAnom)]
+	return s.anoms.span(int(r.anom0), int(r.nAnom))
 }
 
 // connView is a value copy of a connection record for display.
@@ -462,7 +469,7 @@ func (m *Model) conn(i int, withAnoms bool) (connView, bool) {
 	if withAnoms {
 		v.anoms = make([]anomRec, len(r.anoms))
 		for j, k := range r.anoms {
-			v.anoms[j] = m.anoms[k]
+			v.anoms[j] = *m.anoms.at(int(k))
 		}
 	}
 	return v, true
@@ -471,9 +478,9 @@ func (m *Model) conn(i int, withAnoms bool) (connView, bool) {
 // captureAnoms returns copies of the capture-level anomalies (at most max).
 func (s *snapshot) captureAnoms(max int) []anomRec {
 	var out []anomRec
-	for i := range s.anoms {
-		if s.anoms[i].conn < 0 {
-			out = append(out, s.anoms[i])
+	for i := 0; i < s.anoms.len(); i++ {
+		if a := s.anoms.at(i); a.conn < 0 {
+			out = append(out, *a)
 			if len(out) >= max {
 				break
 			}
