@@ -52,7 +52,7 @@ type stream struct {
 	carryMeta  Meta
 
 	sanom   Anomaly
-	scratch [scratchSize]byte
+	scratch []byte // allocated on first use (see scratchBuf)
 }
 
 type nopHandler struct{}
@@ -362,4 +362,13 @@ func (s *stream) end(at Meta) {
 		s.streamAnomaly(s.hdrMeta, CodeTruncated, "the stream ended inside a frame header (%d bytes)", s.hdrN)
 	}
 	s.abort(at, CodeTruncated, 0)
+}
+
+// scratchBuf returns the direction's scratch buffer, used only past a limit
+// (validating the UTF-8 of bytes not kept, probing for more inflate output).
+func (s *stream) scratchBuf() []byte {
+	if s.scratch == nil {
+		s.scratch = make([]byte, scratchSize)
+	}
+	return s.scratch
 }

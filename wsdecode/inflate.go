@@ -48,7 +48,7 @@ func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err erro
 		if len(a.buf) >= end {
 			if int64(len(a.buf)) >= limit {
 				// At the limit: is there more output?
-				n, e := fr.Read(s.scratch[:1])
+				n, e := fr.Read(s.scratchBuf()[:1])
 				if n > 0 {
 					return produced, nil, stopTooLarge
 				}

@@ -12,8 +12,12 @@ package wsdecode
 //   - Message.Frames keeps at most MaxFramesPerMessage headers and
 //     Message.Anomalies at most maxAnomalies (+1 marking the cut);
 //   - each direction keeps one 64 KiB inflate history buffer (32 KiB used) when context takeover
-//     applies, a 14-byte header buffer and a 4 KiB scratch buffer;
-//   - buffers that grew past retainBuffer are released after their message.
+//     applies, a 14-byte header buffer, a 141-byte resynchronisation carry
+//     and, once a limit is hit, a 4 KiB scratch buffer;
+//   - after a message, its buffers are kept for the next one up to keepBuffer
+//     (64 KiB), released past retainBuffer (4 MiB), and in between kept
+//     only while messages keep using a quarter of them; Conn.Trim releases
+//     idle buffers on demand.
 const (
 	DefaultMaxMessageSize      = 64 << 20
 	DefaultMaxInflateRatio     = 1000
@@ -23,6 +27,8 @@ const (
 	maxAnomalies      = 32
 	windowSize        = 32 << 10
 	retainBuffer      = 4 << 20
+	keepBuffer        = 64 << 10
+	idleMessages      = 8
 	scratchSize       = 4 << 10
 )
 

@@ -82,3 +82,35 @@ func TestLimits(t *testing.T) {
 		}
 	})
 }
+
+func TestBufferRetention(t *testing.T) {
+	r := &rec{}
+	c := NewConn(Config{}, r)
+	big := enc(fr{fin: true, op: OpBinary, payload: dataOf(1 << 20)})
+	small := enc(fr{fin: true, op: OpBinary, payload: dataOf(100)})
+	c.Feed(FromServer, big, Meta{})
+	c.Feed(FromServer, big, Meta{})
+	if cap(c.s[FromServer].data.buf) < 1<<20 {
+		t.Fatalf("buffer in steady use released")
+	}
+	for i := 0; i < idleMessages; i++ {
+		c.Feed(FromServer, small, Meta{})
+	}
+	if got := cap(c.s[FromServer].data.buf); got > keepBuffer {
+		t.Errorf("idle 1 MiB buffer kept (%d)", got)
+	}
+	c.Feed(FromServer, big, Meta{})
+	c.Trim()
+	if c.s[FromServer].data.buf != nil {
+		t.Errorf("Trim kept the buffer")
+	}
+	c.Feed(FromServer, small, Meta{})
+	if len(r.msgs) != 3+idleMessages+1 || string(r.msgs[len(r.msgs)-1].Payload) != string(dataOf(100)) {
+		t.Errorf("decoding after Trim: %d messages", len(r.msgs))
+	}
+	huge := enc(fr{fin: true, op: OpBinary, payload: dataOf(retainBuffer + 1)})
+	c.Feed(FromServer, huge, Meta{})
+	if c.s[FromServer].data.buf != nil {
+		t.Errorf("buffer past retainBuffer kept")
+	}
+}

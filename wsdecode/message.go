@@ -20,6 +20,8 @@ type assembly struct {
 	zlen  int64  // compressed bytes seen
 	wire  int64
 
+	bufIdle   int // messages since buf was last well used (see retain)
+	zbufIdle  int
 	frames    []Frame
 	framesCut bool
 	anoms     []Anomaly
@@ -104,10 +106,11 @@ func (s *stream) appendPlain(a *assembly, p []byte, at Meta) {
 		s.phase = (s.phase + len(rest)) & 3
 		return
 	}
+	scratch := s.scratchBuf()
 	for len(rest) > 0 {
-		k := min(len(rest), len(s.scratch))
-		s.unmask(s.scratch[:k], rest[:k])
-		a.utf8.write(s.scratch[:k])
+		k := min(len(rest), len(scratch))
+		s.unmask(scratch[:k], rest[:k])
+		a.utf8.write(scratch[:k])
 		rest = rest[k:]
 	}
 }
@@ -226,11 +229,43 @@ func (s *stream) emit(a *assembly) {
 	}
 	s.c.h.Message(m)
 	a.active = false
-	if cap(a.buf) > retainBuffer {
-		a.buf = nil
-	}
-	if cap(a.zbuf) > retainBuffer {
-		a.zbuf = nil
-	}
+	a.buf = retain(a.buf, len(a.buf), &a.bufIdle)
+	a.zbuf = retain(a.zbuf, int(min(a.zlen, int64(cap(a.zbuf)))), &a.zbufIdle)
 	a.reason = ""
+}
+
+// retain decides whether a message buffer is kept for the next message:
+// always up to keepBuffer bytes of capacity, never past retainBuffer, and in
+// between while messages keep using at least a quarter of it (released after
+// idleMessages messages that did not).
+func retain(b []byte, used int, idle *int) []byte {
+	switch c := cap(b); {
+	case c <= keepBuffer:
+	case c > retainBuffer:
+		return nil
+	case used >= c/4:
+		*idle = 0
+	default:
+		if *idle++; *idle >= idleMessages {
+			*idle = 0
+			return nil
+		}
+	}
+	return b[:0]
+}
+
+// Trim releases the message buffers of both directions that are not in use
+// (no message in progress), e.g. for connections that have gone idle. The
+// inflate history (up to 64 KiB per direction under context takeover) is
+// kept: later messages need it.
+func (c *Conn) Trim() {
+	for d := range c.s {
+		s := &c.s[d]
+		for _, a := range []*assembly{&s.data, &s.ctrl} {
+			if !a.active {
+				a.buf, a.zbuf = nil, nil
+			}
+		}
+		s.scratch = nil
+	}
 }
