@@ -58,7 +58,8 @@ Output (default: the terminal UI when stdout is a terminal, else text):
   --har FILE        HAR 1.2 with one entry per WebSocket connection ("-" = stdout)
   --tui             the terminal UI (stdout must be a terminal)
   -o FILE           write text or JSON to FILE instead of stdout
-  --preview N       payload characters per text line (default 100, 0 = all)
+  --preview N       payload characters per text line (default: fit the
+                    terminal, 100 when not a terminal; 0 = whole payload)
 
 Capture:
   -c N              stop after N messages (after the selection below)
@@ -106,7 +107,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.tuiOut, "tui", false, "")
 	fs.StringVar(&cfg.harFile, "har", "", "")
 	fs.StringVar(&cfg.outFile, "o", "", "")
-	fs.IntVar(&cfg.preview, "preview", export.DefaultPreview, "")
+	fs.IntVar(&cfg.preview, "preview", -1, "") // -1: automatic
 	fs.BoolVar(&cfg.noProgres, "no-progress", false, "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVar(&cfg.help, "h", false, "")
@@ -229,7 +230,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.harFile == "-" && cfg.outFile == "" && (cfg.jsonOut || cfg.textOut || cfg.tuiOut) {
 		return nil, usagef("--har - writes HAR to stdout: it cannot be combined with --json, --text or --tui")
 	}
-	if cfg.preview < 0 {
+	previewSet := false
+	fs.Visit(func(f *flag.Flag) { previewSet = previewSet || f.Name == "preview" })
+	if previewSet && cfg.preview < 0 {
 		return nil, usagef("--preview: %d: want 0 or more", cfg.preview)
 	}
 	return cfg, nil

@@ -23,6 +23,11 @@ func main() {
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	if env.StdoutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			env.StdoutWidth = w
+		}
+	}
 	if env.StderrTTY {
 		if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil {
 			env.StderrWidth = w

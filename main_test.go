@@ -56,6 +56,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", "a.pcap", "-w", "out.pcapng"}, "-w"},
 		{[]string{"-r", "a.pcap", "--opcode", "ping", "--control=false"}, "contradicts"},
 		{[]string{"-r", "a.pcap", "--tui"}, "terminal"},
+		{[]string{"-r", "a.pcap", "--preview", "-3"}, "--preview"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runArgs(t, nil, tt.args...)

@@ -61,6 +61,7 @@ type environ struct {
 	Stdout, Stderr io.Writer
 	StdoutTTY      bool
 	StderrTTY      bool
+	StdoutWidth    int // columns of the terminal on stdout (text preview)
 	StderrWidth    int // columns of the terminal on stderr (progress bar)
 }
 
@@ -195,9 +196,17 @@ func (r *runner) run(ctx context.Context) (status int) {
 	switch mode {
 	case modeText:
 		w := export.NewTextWriter(out)
-		w.Preview = r.cfg.preview
-		if r.cfg.preview == 0 {
-			w.Preview = -1
+		switch p := r.cfg.preview; {
+		case p == 0:
+			w.Preview = -1 // whole payload
+		case p > 0:
+			w.Preview = p
+		case r.env.StdoutTTY && r.env.StdoutWidth > 0 && out == r.env.Stdout:
+			// Fit a terminal line: the fields before the payload take
+			// about 50 columns.
+			w.Preview = max(20, r.env.StdoutWidth-50)
+		default:
+			w.Preview = export.DefaultPreview
 		}
 		w.AutoFlush(live)
 		writers = append(writers, w)
