@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -82,10 +83,22 @@ func (e *LiveError) Error() string {
 	if errors.As(e.Err, &errno) && (errno == syscall.EPERM || errno == syscall.EACCES) {
 		return fmt.Sprintf("capture: %s: permission denied: %s", e.Iface, permissionHint)
 	}
-	if errors.Is(e.Err, ErrNoSuchInterface) {
-		return fmt.Sprintf("capture: %s: no such network interface (list interfaces with Interfaces, like tcpdump -D)", e.Iface)
-	}
 	return fmt.Sprintf("capture: %s: %v", e.Iface, e.Err)
+}
+
+// noSuchInterface returns the error for an unknown interface name, listing
+// the available ones.
+func noSuchInterface(name string) error {
+	var names []string
+	if ifs, err := Interfaces(); err == nil {
+		for _, it := range ifs {
+			names = append(names, it.Name)
+		}
+	}
+	if len(names) == 0 {
+		return &LiveError{Iface: name, Err: ErrNoSuchInterface}
+	}
+	return &LiveError{Iface: name, Err: fmt.Errorf("%w (available: %s)", ErrNoSuchInterface, strings.Join(names, ", "))}
 }
 
 func (e *LiveError) Unwrap() error { return e.Err }

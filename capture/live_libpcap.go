@@ -49,7 +49,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	}
 	if name != "any" {
 		if _, err := net.InterfaceByName(name); err != nil {
-			return nil, &LiveError{Iface: name, Err: ErrNoSuchInterface}
+			return nil, noSuchInterface(name)
 		}
 	}
 	ih, err := pcap.NewInactiveHandle(name)
@@ -94,7 +94,7 @@ func pcapError(iface string, err error) error {
 		return &LiveError{Iface: iface, Err: fmt.Errorf("%w (%v)", syscall.EPERM, err)}
 	}
 	if strings.Contains(msg, "no such device") {
-		return &LiveError{Iface: iface, Err: ErrNoSuchInterface}
+		return noSuchInterface(iface)
 	}
 	return &LiveError{Iface: iface, Err: err}
 }

@@ -89,7 +89,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	} else {
 		ifc, err := net.InterfaceByName(iface)
 		if err != nil {
-			return nil, &LiveError{Iface: name, Err: ErrNoSuchInterface}
+			return nil, noSuchInterface(name)
 		}
 		isLoop = ifc.Flags&net.FlagLoopback != 0
 	}
