@@ -397,6 +397,9 @@ func (a *Assembler) freeBuffers(c *conn) {
 		c.buffered = 0
 		h.ooo = nil
 		h.ring = nil
+		if c.http != nil {
+			a.stats.BufferedBytes -= int64(len(c.http.side[s].pend))
+		}
 	}
 	c.http = nil
 }

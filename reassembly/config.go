@@ -14,8 +14,9 @@ type Config struct {
 	// connection, both directions together (default 4 MiB). Past it the
 	// oldest hole is given up as a Gap.
 	MaxBufferedPerConn int
-	// MaxBufferedTotal bounds the out-of-order bytes of all connections
-	// together (default 256 MiB).
+	// MaxBufferedTotal bounds the bytes buffered for all connections
+	// together: out-of-order segments and bytes held during the handshake
+	// (default 256 MiB).
 	MaxBufferedTotal int64
 	// IdleTimeout ends connections without packets for this long, in
 	// capture time (default 5 minutes).
@@ -93,6 +94,6 @@ type Stats struct {
 	Limits         uint64 // limit hits of any kind
 	Evicted        uint64 // connections ended because the flow table was full
 	Stray          uint64 // packets of no tracked connection that started none (pure ACK/FIN/RST)
-	BufferedBytes  int64  // out-of-order bytes buffered now
+	BufferedBytes  int64  // bytes buffered now (out-of-order and handshake)
 	MaxBufferedObs int64  // highest BufferedBytes observed
 }

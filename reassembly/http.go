@@ -138,13 +138,19 @@ func (a *Assembler) addPend(c *conn, s int, data []byte, at Meta) {
 		sd.marks = append(sd.marks, mark{off: len(sd.pend), at: at})
 	}
 	sd.pend = append(sd.pend, data...)
+	a.stats.BufferedBytes += int64(len(data))
+	if a.stats.BufferedBytes > a.stats.MaxBufferedObs {
+		a.stats.MaxBufferedObs = a.stats.BufferedBytes
+	}
 }
 
-// checkPend enforces MaxHandshakeBytes on held bytes.
+// checkPend enforces MaxHandshakeBytes (and MaxBufferedTotal, which counts
+// held handshake bytes too) on held bytes.
 func (a *Assembler) checkPend(c *conn, at Meta) {
 	for s := 0; s < 2 && c.state == csActive && c.http != nil; s++ {
 		sd := &c.http.side[s]
-		if sd.st == stWS || (len(sd.pend) <= a.cfg.MaxHandshakeBytes && len(sd.marks) <= 4096) {
+		overTotal := a.stats.BufferedBytes > a.cfg.MaxBufferedTotal && len(sd.pend) > 0
+		if sd.st == stWS || (len(sd.pend) <= a.cfg.MaxHandshakeBytes && len(sd.marks) <= 4096 && !overTotal) {
 			continue
 		}
 		if sd.st == stHead && sd.role == roleServer && len(c.http.reqs) == 0 && !c.http.forceInfer {
@@ -228,6 +234,7 @@ func (a *Assembler) consumePend(c *conn, s int) {
 		if n > 0 {
 			hc.changes++
 			sd.shift(n)
+			a.stats.BufferedBytes -= int64(n)
 		}
 		if n == end {
 			continue
@@ -245,6 +252,7 @@ func (a *Assembler) consumePend(c *conn, s int) {
 		}
 		hc.changes++
 		sd.shift(rest)
+		a.stats.BufferedBytes -= int64(rest)
 	}
 }
 

@@ -346,3 +346,27 @@ func TestIdleTimeoutAndTableLimit(t *testing.T) {
 		t.Errorf("ends %v stats %+v", r.ends, a.Stats())
 	}
 }
+
+// TestHeldBytesBounded: bytes held while the server's answer is awaited
+// (mid-stream, no SYN) count against MaxBufferedTotal.
+func TestHeldBytesBounded(t *testing.T) {
+	r := newRecorder(t)
+	a := New(Config{MaxBufferedTotal: 10000, MaxHandshakeBytes: 4096}, r)
+	for i := 0; i < 10; i++ {
+		f := newFlow(uint32(i), 0)
+		for k := 0; k < i; k++ {
+			f.cli = netipNext(f.cli)
+		}
+		a.Add(f.c(0, strings.Repeat("\x82", 3000)))
+		if st := a.Stats(); st.BufferedBytes > 10000 {
+			t.Fatalf("buffered %d", st.BufferedBytes)
+		}
+	}
+	if st := a.Stats(); st.MaxBufferedObs < 9000 || st.Ignored == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	a.Close(Meta{})
+	if st := a.Stats(); st.BufferedBytes != 0 {
+		t.Errorf("buffered %d after Close", st.BufferedBytes)
+	}
+}
