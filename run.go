@@ -155,7 +155,7 @@ func (r *runner) mode() outputMode {
 		return modeTUI
 	case c.harFile != "" && c.outFile == "":
 		return modeNone
-	case c.outFile == "" && r.env.StdoutTTY && tuiAvailable:
+	case c.outFile == "" && r.env.StdoutTTY:
 		return modeTUI
 	}
 	return modeText
@@ -171,10 +171,6 @@ func (r *runner) run(ctx context.Context) (status int) {
 	if mode == modeTUI && !r.env.StdoutTTY {
 		fmt.Fprintln(r.env.Stderr, "wsscope: --tui needs a terminal on stdout (see wsscope --help)")
 		return exitUsage
-	}
-	if mode == modeTUI && !tuiAvailable {
-		fmt.Fprintln(r.env.Stderr, "wsscope: note: the terminal UI is not built in yet; writing text")
-		mode = modeText
 	}
 	if err := r.open(mode); err != nil {
 		return r.fail(err)

@@ -12,9 +12,6 @@ import (
 	"github.com/wsscope/wsscope/tui"
 )
 
-// tuiAvailable reports whether the terminal UI is built in.
-const tuiAvailable = true
-
 // runTUI shows the terminal UI while the pipeline feeds its model from
 // another goroutine. The UI lives until the user quits or ctx (signals) is
 // cancelled; the pipeline stops at the end of the input, at -c (pcancel),
