@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -556,4 +557,29 @@ func TestOutputFiles(t *testing.T) {
 		t.Errorf("unwritable -o: exit %d, %q", code, stderr)
 	}
 	oneErrorLine(t, stderr)
+}
+
+// TestGzipCapture: a gzip-compressed capture gives the same output as the
+// plain one, from a file and from stdin.
+func TestGzipCapture(t *testing.T) {
+	capFile := samples(t)[0]
+	data, err := os.ReadFile(capFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	gzFile := filepath.Join(t.TempDir(), "sample.pcap.gz")
+	os.WriteFile(gzFile, gz.Bytes(), 0o644)
+	_, want, _ := runArgs(t, nil, "-r", capFile, "--json")
+	code, got, stderr := runArgs(t, nil, "-r", gzFile, "--json")
+	if code != 0 || got != want {
+		t.Errorf("gzip file: exit %d (%s), same output: %v", code, stderr, got == want)
+	}
+	code, got, stderr = runArgs(t, gz.Bytes(), "-r", "-", "--json")
+	if code != 0 || got != want {
+		t.Errorf("gzip stdin: exit %d (%s), same output: %v", code, stderr, got == want)
+	}
 }
