@@ -34,7 +34,7 @@ func (s *statusBar) refresh() {
 	u := s.u
 	var parts []string
 	if u.opts.Title != "" {
-		parts = append(parts, "[::b]"+tview.Escape(visible([]byte(u.opts.Title), false, 30))+"[::-]")
+		parts = append(parts, "[::b]"+tview.Escape(tail(visible([]byte(u.opts.Title), false, 0), 30))+"[::-]")
 	}
 	if u.opts.Status != nil {
 		st := u.opts.Status()
@@ -79,4 +79,14 @@ func (s *statusBar) refresh() {
 		s.flash = ""
 	}
 	s.text.SetText(line)
+}
+
+// tail keeps the last n runes of s (file names matter more than their
+// directories), marking the cut with "…".
+func tail(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n+1:])
 }
