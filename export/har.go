@@ -57,7 +57,7 @@ type harConn struct {
 	msgs     []harMessage
 	held     int64
 	omitted  int
-	omitBits int64
+	omitBytes int64
 }
 
 type harMessage struct {
@@ -131,7 +131,7 @@ func (h *HARWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	n := int64(len(m.Payload))
 	if h.buffered+n > max {
 		hc.omitted++
-		hc.omitBits += m.Len
+		hc.omitBytes += m.Len
 		return
 	}
 	hm := harMessage{Type: "send", Time: unixSeconds(m.Last.Time), Opcode: int(m.Opcode), Incompl: m.Incomplete, Trunc: m.Truncated}
@@ -392,7 +392,7 @@ func harEntryFor(hc *harConn) harEntry {
 		e.Messages = []harMessage{}
 	}
 	if hc.omitted > 0 {
-		e.Comment = fmt.Sprintf("wsscope: %d messages (%d bytes) left out: HAR buffer limit reached", hc.omitted, hc.omitBits)
+		e.Comment = fmt.Sprintf("wsscope: %d messages (%d bytes) left out: HAR buffer limit reached", hc.omitted, hc.omitBytes)
 	}
 	s := c.Summary
 	closeCode := func(v int) any {
