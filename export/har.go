@@ -53,10 +53,10 @@ type HARWriter struct {
 }
 
 type harConn struct {
-	c        *pipeline.Conn
-	msgs     []harMessage
-	held     int64
-	omitted  int
+	c         *pipeline.Conn
+	msgs      []harMessage
+	held      int64
+	omitted   int
 	omitBytes int64
 }
 
