@@ -180,19 +180,21 @@ func (u *ui) titles() {
 	mark(u.detail.text, u.detail.text.Box, "Detail: "+modeNames[u.detail.mode]+" [1-4/v]")
 }
 
-// connID returns the ID of connection index i.
+// connID returns the ID of connection index i (IDs never change, so they
+// are cached; 0 marks an entry not looked up yet).
 func (u *ui) connID(i int) uint64 {
-	if i < len(u.connIDs) {
+	if i < len(u.connIDs) && u.connIDs[i] != 0 {
 		return u.connIDs[i]
 	}
-	if c, ok := u.m.conn(i, false); ok {
-		for len(u.connIDs) <= i {
-			u.connIDs = append(u.connIDs, 0)
-		}
-		u.connIDs[i] = c.id
-		return c.id
+	c, ok := u.m.conn(i, false)
+	if !ok {
+		return 0
 	}
-	return uint64(i + 1)
+	for len(u.connIDs) <= i {
+		u.connIDs = append(u.connIDs, 0)
+	}
+	u.connIDs[i] = c.id
+	return c.id
 }
 
 // refresh pulls new data from the model into the view. It runs on the event
