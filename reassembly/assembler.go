@@ -269,8 +269,12 @@ func (a *Assembler) packet(c *conn, side int, p *capture.Packet, at Meta) {
 		}
 	}
 	if p.Flags&capture.FlagRST != 0 {
-		a.end(c, EndRST, at)
-		return
+		// A reset far outside the sender's sequence space is stale (or
+		// forged): ignored rather than cutting the streams.
+		if d := int32(seq - h.next); !h.init || (d > -rstWindow && d < rstWindow) {
+			a.end(c, EndRST, at)
+			return
+		}
 	}
 	// Holes the peer acknowledged are given up when no progress was made
 	// for ReorderWindow packets of the connection.
@@ -470,6 +474,9 @@ func (a *Assembler) report(c *conn, u *upgrade) {
 	a.h.Handshake(&u.pub, &u.hs)
 	a.flushAnoms(c, u)
 }
+
+// rstWindow is how far from the expected sequence number a RST may be.
+const rstWindow = 1 << 20
 
 func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }

@@ -98,6 +98,10 @@ func TestStreams(t *testing.T) {
 			return []*capture.Packet{cseg(f, b, 0, 10), cseg(f, b, 20, 36),
 				f.pkt(false, f.isnS+1+uint32(r0), 0, capture.FlagRST, "", 0), cseg(f, b, 10, 20)}
 		}, want: clean[:10] + "<g10>" + clean[20:], end: EndRST},
+		{name: "stale RST ignored", pkts: func(f *flow, b int) []*capture.Packet {
+			return []*capture.Packet{cseg(f, b, 0, 10),
+				f.pkt(false, f.isnS+1+uint32(r0)+1<<30, 0, capture.FlagRST, "", 0), cseg(f, b, 10, 36), fin(f, b, 36), srvFin(f, r0)}
+		}, want: clean, end: EndFIN},
 		{name: "sequence wrap-around", isnC: 0xFFFFFFFF - 200, pkts: func(f *flow, b int) []*capture.Packet {
 			return []*capture.Packet{cseg(f, b, 20, 36), cseg(f, b, 0, 10), cseg(f, b, 10, 20)}
 		}, want: clean},
