@@ -148,3 +148,40 @@ func TestLiveLoopback(t *testing.T) {
 		t.Errorf("-w file has %d TCP packets, handshake present: %v", n, bytes.Contains(payload.Bytes(), []byte("Upgrade: websocket")))
 	}
 }
+
+// TestStdinStreaming: with -r - reading a pipe, records are written as soon
+// as their packets have arrived, not when the input ends (tcpdump -w - |
+// wsscope -r -).
+func TestStdinStreaming(t *testing.T) {
+	capFile := samples(t)[0]
+	data, err := os.ReadFile(capFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := runArgs(t, nil, "-r", capFile, "--json")
+	pr, pw := io.Pipe()
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	env := &environ{Stdin: pr, Stdout: out, Stderr: errb}
+	done := make(chan int)
+	go func() { done <- run(context.Background(), []string{"-r", "-", "--json"}, env) }()
+	half := len(data) * 2 / 3
+	if _, err := pw.Write(data[:half]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), `"record":"message"`) {
+		if time.Now().After(deadline) {
+			pw.Close()
+			t.Fatalf("no message written while the pipe stays open; output so far: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pw.Write(data[half:])
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if out.String() != want {
+		t.Errorf("streamed output differs from the file's:\n%s", firstDiff(want, out.String()))
+	}
+}

@@ -105,6 +105,20 @@ type runner struct {
 	pstats   atomic.Value // capture.Stats, refreshed by statsSource (TUI status bar)
 	closers  []func() error
 	stopLive func() error // unblocks a live source's Next (from any goroutine)
+	stdin    *flushingReader
+}
+
+// flushingReader calls flush before every Read of r.
+type flushingReader struct {
+	r     io.Reader
+	flush func()
+}
+
+func (f *flushingReader) Read(p []byte) (int, error) {
+	if f.flush != nil {
+		f.flush()
+	}
+	return f.r.Read(p)
 }
 
 // fail prints one error line and returns exitError.
@@ -228,6 +242,13 @@ func (r *runner) run(ctx context.Context) (status int) {
 	for _, w := range writers {
 		sinks = append(sinks, w)
 	}
+	if r.stdin != nil && mode != modeTUI {
+		r.stdin.flush = func() {
+			for _, w := range writers {
+				w.Flush()
+			}
+		}
+	}
 
 	// The pipeline runs under pctx: -c and write errors cancel it (guard),
 	// signals cancel ctx and so pctx.
@@ -313,7 +334,11 @@ func (r *runner) open(mode outputMode) error {
 	}
 	r.name = c.read
 	if c.read == "-" {
-		src, err := capture.OpenReader(r.env.Stdin, "-", opts)
+		// Output is flushed whenever the capture reader is about to read
+		// more of stdin, which may block (tcpdump -w - | wsscope -r -):
+		// records appear as their packets arrive.
+		r.stdin = &flushingReader{r: r.env.Stdin}
+		src, err := capture.OpenReader(r.stdin, "-", opts)
 		if err != nil {
 			return err
 		}
