@@ -165,6 +165,9 @@ func (r *runner) Anomaly(c *reassembly.Conn, a reassembly.Anomaly) {
 		Packet:   a.At.Packet,
 		Time:     a.At.Time,
 	}
+	if a.Both {
+		r.anom.From = ""
+	}
 	r.emitAnomaly(cs.pc)
 }
 

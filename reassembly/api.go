@@ -32,6 +32,9 @@ type Anomaly struct {
 	Severity string // "info", "warning", "error"
 	Dir      Dir
 	At       Meta
+	// Both is set for findings about the connection rather than one
+	// direction (e.g. a missing response, an eviction); Dir is then 0.
+	Both bool
 }
 
 // Header is one HTTP header line as sent (name case preserved).

@@ -452,7 +452,7 @@ func (a *Assembler) addUpAnomaly(u *upgrade, side int, code, sev, detail string,
 	if side >= 0 && side == u.serverSide {
 		d = FromServer
 	}
-	u.anoms = append(u.anoms, Anomaly{Code: code, Detail: detail, Severity: sev, Dir: d, At: at})
+	u.anoms = append(u.anoms, Anomaly{Code: code, Detail: detail, Severity: sev, Dir: d, At: at, Both: side < 0})
 }
 
 func (a *Assembler) flushAnoms(c *conn, u *upgrade) {

@@ -222,3 +222,23 @@ func TestHandshakeDamage(t *testing.T) {
 		t.Errorf("lost request: client %q", got)
 	}
 }
+
+func TestAnomalyDirections(t *testing.T) {
+	r := exchange(t, Config{}, strings.Replace(upgradeReq(""), "Version: 13", "Version: 8", 1), "", 1<<20)
+	for _, a := range r.anoms {
+		switch a.Code {
+		case CodeNoResponse:
+			if !a.Both {
+				t.Errorf("%s not connection-level", a.Code)
+			}
+		case CodeOldVersion:
+			if a.Both || a.Dir != FromClient {
+				t.Errorf("%s: %+v", a.Code, a)
+			}
+		}
+	}
+	r = exchange(t, Config{}, upgradeReq(""), strings.Replace(upgradeResp(""), testAccept, "x", 1), 1<<20)
+	if len(r.anoms) == 0 || r.anoms[0].Code != CodeWrongAccept || r.anoms[0].Dir != FromServer || r.anoms[0].Both {
+		t.Errorf("wrong accept: %+v", r.anoms)
+	}
+}
