@@ -36,7 +36,9 @@
 // inflate ratio ≤ Config.MaxInflateRatio past 1 MiB, frame headers per
 // message ≤ Config.MaxFramesPerMessage, anomalies per message ≤ 32. Nothing
 // is allocated from a length read off the wire: buffers grow as bytes
-// arrive.
+// arrive, are reused from message to message (no allocation per frame in
+// steady state), and are released when they stop being used; Conn.Trim
+// releases them at once (idle connections).
 //
 // # Anomaly codes
 //
