@@ -85,7 +85,10 @@ const (
 )
 
 // Handler receives the reassembled streams. All calls are made from the
-// goroutine that calls Assembler.Add/Flush/Close.
+// goroutine that calls Assembler.Add/Flush/Close. For each Conn, Handshake
+// comes first and End last (exactly once each); Data and Gap only follow a
+// Handshake with Upgraded set; Anomaly may follow Handshake any time before
+// End.
 type Handler interface {
 	// Handshake is called once the handshake's outcome is known: a 101
 	// (hs.Upgraded) or a refused upgrade.
