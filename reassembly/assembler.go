@@ -310,16 +310,22 @@ func (a *Assembler) ack(c *conn, s int, ack uint32) {
 	}
 }
 
-// Flush ends connections idle since before now minus IdleTimeout. Add calls
-// it as capture time advances; call it for live captures on a timer.
+// Flush ends connections idle since before now minus IdleTimeout
+// (WebSocketIdleTimeout for upgraded ones). Add calls it as capture time
+// advances; call it for live captures on a timer.
 func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
 	cut := now.Add(-a.cfg.IdleTimeout)
+	cutWS := now.Add(-a.cfg.WebSocketIdleTimeout)
 	for c := a.head; c != nil; {
 		if !c.lastSeen.Before(cut) {
 			break
 		}
 		next := c.next
+		if c.ws && c.state == csActive && !c.lastSeen.Before(cutWS) {
+			c = next // a quiet WebSocket: kept longer
+			continue
+		}
 		if c.state != csClosed {
 			a.end(c, EndTimeout, Meta{Time: c.lastSeen})
 		}

@@ -21,6 +21,10 @@ type Config struct {
 	// IdleTimeout ends connections without packets for this long, in
 	// capture time (default 5 minutes).
 	IdleTimeout time.Duration
+	// WebSocketIdleTimeout replaces IdleTimeout once a connection was
+	// upgraded: WebSockets are often quiet for long (default 1 hour, never
+	// less than IdleTimeout).
+	WebSocketIdleTimeout time.Duration
 	// MaxHandshakeBytes bounds the HTTP bytes buffered per direction while
 	// looking for the Upgrade handshake: a header block, or bytes held back
 	// while waiting for the other side (default 64 KiB).
@@ -44,6 +48,7 @@ const (
 	DefaultMaxBufferedPerConn = 4 << 20
 	DefaultMaxBufferedTotal   = 256 << 20
 	DefaultIdleTimeout        = 5 * time.Minute
+	DefaultWebSocketIdle      = time.Hour
 	DefaultMaxHandshakeBytes  = 64 << 10
 	DefaultReorderWindow      = 16
 	DefaultConflictWindow     = 4096
@@ -62,6 +67,10 @@ func (c Config) withDefaults() Config {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.WebSocketIdleTimeout <= 0 {
+		c.WebSocketIdleTimeout = DefaultWebSocketIdle
+	}
+	c.WebSocketIdleTimeout = max(c.WebSocketIdleTimeout, c.IdleTimeout)
 	if c.MaxHandshakeBytes <= 0 {
 		c.MaxHandshakeBytes = DefaultMaxHandshakeBytes
 	}

@@ -307,7 +307,7 @@ func TestIdleTimeoutAndTableLimit(t *testing.T) {
 	f := newFlow(1000, 5000)
 	pk := append(f.handshake(), f.c(0, req), f.s(0, resp))
 	r := newRecorder(t)
-	a := New(Config{IdleTimeout: 10e9}, r)
+	a := New(Config{IdleTimeout: 10e9, WebSocketIdleTimeout: 10e9}, r)
 	for _, p := range pk {
 		a.Add(p)
 	}
@@ -316,9 +316,27 @@ func TestIdleTimeoutAndTableLimit(t *testing.T) {
 		t.Errorf("ends %v", r.ends)
 	}
 
+	// An upgraded connection gets WebSocketIdleTimeout.
+	r = newRecorder(t)
+	a = New(Config{IdleTimeout: 10e9, WebSocketIdleTimeout: 100e9}, r)
+	f = newFlow(1000, 5000)
+	for _, p := range append(f.handshake(), f.c(0, req), f.s(0, resp)) {
+		a.Add(p)
+	}
+	a.Flush(f.t.Add(50e9))
+	if len(r.ends) != 0 {
+		t.Errorf("quiet WebSocket ended early: %v", r.ends)
+	}
+	f.t = f.t.Add(60e9)
+	a.Add(f.c(len(req), "late"))
+	a.Flush(f.t.Add(101e9))
+	if r.ends[1] != EndTimeout || r.data(1, FromClient) != "late" {
+		t.Errorf("ends %v data %q", r.ends, r.data(1, FromClient))
+	}
+
 	// Flushed from packet time alone: a later packet of another flow.
 	r = newRecorder(t)
-	a = New(Config{IdleTimeout: 10e9}, r)
+	a = New(Config{IdleTimeout: 10e9, WebSocketIdleTimeout: 10e9}, r)
 	f = newFlow(1000, 5000)
 	for _, p := range append(f.handshake(), f.c(0, req), f.s(0, resp)) {
 		a.Add(p)
