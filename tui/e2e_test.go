@@ -77,7 +77,7 @@ func TestSampleCaptureMany(t *testing.T) {
 	scr := h.waitText("Messages: conn " + strconv.Itoa(int(c.id)) + " (" + strconv.Itoa(int(c.msgs)) + ")")
 	// Every message row names that connection.
 	for _, l := range strings.Split(scr, "\n") {
-		if strings.Contains(l, "03:04:") && !strings.Contains(l, "    "+strconv.Itoa(int(c.id))+" ") {
+		if strings.HasPrefix(l, "│03:04:") && !strings.Contains(l, "    "+strconv.Itoa(int(c.id))+" ") {
 			t.Errorf("row of another connection: %q", l)
 		}
 	}

@@ -214,10 +214,11 @@ func (h *harness) line(sub string) string {
 	return ""
 }
 
-// waitFor polls the rendered screen until cond holds (3 s at most).
+// waitFor polls the rendered screen until cond holds (10 s at most: the
+// machine may be loaded, and under -race every key costs a full redraw).
 func (h *harness) waitFor(what string, cond func(screen string) bool) string {
 	h.t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		scr := h.screen()
 		if cond(scr) {

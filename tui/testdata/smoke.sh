@@ -45,11 +45,11 @@ step() {
 }
 
 step start "Connections (" 
-step first-message "Detail: payload" g
+step first-message '"type": "join"' g
 step frames "FIN RSV opcode" 3
 step handshake "Sec-Websocket-Key" 4
 step handshake-zoom "101 Switching Protocols" Tab z
-step unzoom "Messages:" z BTab
+step unzoom "▶ Messages" z BTab
 step hex "00000000" 2
 step payload "Detail: payload" 1
 step filter "filter: dir:s" f "dir:s" Enter
@@ -58,8 +58,8 @@ step jump "packet #>" :
 step jumped "packets 19–19" 19 Enter
 step help "Help" "?"
 step help-end "quit" G
-step help-closed "Messages:" Escape
-step conns "Connections (" BTab
+step help-closed "▶ Messages" Escape
+step conns "▶ Connections" BTab
 $T send-keys -t smoke q
 i=0
 while [ $i -lt 50 ] && [ ! -s "$DIR/status" ]; do
