@@ -346,7 +346,9 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		u.bar.open(promptFilter, u.view.filter.String())
 	case 'x':
 		f := u.view.filter
-		src := strings.TrimSpace(strings.ReplaceAll(" "+f.String()+" ", " -ctl ", " "))
+		src := " " + f.String() + " "
+		src = strings.ReplaceAll(src, " -ctl ", " ")
+		src = strings.TrimSpace(strings.ReplaceAll(src, " -control ", " "))
 		if !f.HideControl {
 			src = strings.TrimSpace(src + " -ctl")
 		}

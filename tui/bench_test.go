@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,16 +44,6 @@ func loadModel(tb testing.TB, m *Model, n int) {
 		}
 		m.Message(conns[i%10], msg)
 	}
-}
-
-// cpuTime is the process's user+system CPU time in ns: on a shared, loaded
-// machine wall-clock ns/op overstates the cost.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func msgTick(i int) time.Duration { return time.Duration(i) * 50 * time.Microsecond }

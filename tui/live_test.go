@@ -175,3 +175,42 @@ func TestSmallTerminal(t *testing.T) {
 	h.s.InjectMouse(5, y, tcell.ButtonNone, tcell.ModNone)
 	h.waitText("Messages: conn 2 (2)")
 }
+
+// TestResponsiveUnderFlood feeds messages as fast as the model takes them
+// while keys are pressed: every key still takes effect.
+func TestResponsiveUnderFlood(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	f := newFeeder(m)
+	c := f.open("flood.example", "/", true, nil, wsdecode.Deflate{})
+	h := startUI(t, m, 100, 30, Options{})
+	stop := make(chan struct{})
+	fed := make(chan int)
+	go func() {
+		n := 0
+		defer func() { fed <- n }()
+		msg := &wsdecode.Message{Opcode: wsdecode.OpText, Frames: make([]wsdecode.Frame, 1)}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			msg.Payload = []byte("flood message")
+			msg.Len = int64(len(msg.Payload))
+			m.Message(c, msg)
+			n++
+		}
+	}()
+	h.keys("?")
+	h.waitText("Help — keys")
+	h.key(tcell.KeyEscape)
+	h.waitGone("Help — keys")
+	h.keys("x")
+	h.waitText("filter: -ctl")
+	h.keys("3")
+	h.waitText("Detail: frames")
+	close(stop)
+	n := <-fed
+	h.waitText("(" + strconv.Itoa(n) + ")")
+	t.Logf("%d messages fed while the keys were handled", n)
+}

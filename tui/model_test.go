@@ -183,7 +183,7 @@ func TestVisible(t *testing.T) {
 // C1 or format character survives, and tview interprets no style tag in the
 // result (its tag-stripped width equals its plain width).
 func FuzzSafe(f *testing.F) {
-	for _, s := range []string{"[red]x", "\x1b[31m[::b]", "[#ff0000:blue:b]hi[-:-:-]", "[\"region\"]", "a[]b", "\u202e\u009b", "\xff[", "[[red]]"} {
+	for _, s := range []string{"[red]x", "\x1b[31m[::b]", "[#ff0000:blue:b]hi[-:-:-]", "[\"region\"]", "a[]b", "\u202e\u009b", "\xff[", "[[red]]", "[[]]", `{"a":[],"[red]":"\u001b[31m"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
