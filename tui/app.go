@@ -115,6 +115,7 @@ func newUI(m *Model, opts Options) *ui {
 
 	u.app.SetRoot(u.pages, true).EnableMouse(true).SetFocus(u.msgs.table)
 	u.app.SetInputCapture(u.onKey)
+	u.app.SetMouseCapture(u.onMouse)
 	u.app.SetBeforeDrawFunc(u.beforeDraw)
 	u.refresh()
 	return u
@@ -401,6 +402,17 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		return ev
 	}
 	return nil
+}
+
+// onMouse pauses follow mode when the wheel scrolls the messages pane up.
+func (u *ui) onMouse(ev *tcell.EventMouse, action tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+	if action == tview.MouseScrollUp && ev != nil {
+		x, y := ev.Position()
+		if u.msgs.table.InRect(x, y) {
+			u.follow = false
+		}
+	}
+	return ev, action
 }
 
 func (u *ui) cycleFocus(d int) {

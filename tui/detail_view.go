@@ -75,7 +75,13 @@ func (d *detailView) update(msg int64, conn int, force bool) {
 	case conn >= 0:
 		body = d.connText(conn)
 	default:
-		body = "[gray]no message selected — select a message (Tab to the messages pane, j/k) or press ? for help[-]"
+		body = "[gray]no message selected — select a message (Tab to the messages pane, j/k) or press ? for help[-]\n"
+		if ca := s.captureAnoms(200); len(ca) > 0 {
+			body += "\n[::u]Capture anomalies[::-]\n"
+			for _, a := range ca {
+				body += fmt.Sprintf("[red]! %s[-] %s %s (packet %d)\n", safeString(a.code), safeString(a.severity), safeString(a.detail), a.pkt)
+			}
+		}
 	}
 	d.text.SetText(body)
 	d.text.ScrollToBeginning()

@@ -84,6 +84,6 @@ func (f *filterBar) refresh() {
 	if !u.search.empty() {
 		s += "  [::b]search:[::-] " + tview.Escape(visible([]byte(u.search.text), false, 40)) + " (n/N)"
 	}
-	s += "  [gray]? help[-]"
+	s += "  [gray]f filter  / search  : packet  1-4 views  Tab pane  ? help  q quit[-]"
 	f.info.SetText(s)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/wsscope/wsscope/pipeline"
 	"github.com/wsscope/wsscope/wsdecode"
 )
 
@@ -213,4 +214,34 @@ func TestResponsiveUnderFlood(t *testing.T) {
 	n := <-fed
 	h.waitText("(" + strconv.Itoa(n) + ")")
 	t.Logf("%d messages fed while the keys were handled", n)
+}
+
+// TestWheelPausesFollow: scrolling the messages pane up with the mouse wheel
+// pauses follow mode; and with no message selected the detail pane lists
+// capture-level anomalies.
+func TestWheelPausesFollow(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	f := newFeeder(m)
+	c := f.open("wheel.example", "/", true, nil, wsdecode.Deflate{})
+	m.Anomaly(nil, &pipeline.Anomaly{Code: "truncated-file", Detail: "capture ends mid-packet", Severity: "warning", Packet: 7})
+	h := startUI(t, m, 100, 30, Options{})
+	h.waitText("! truncated-file warning capture ends mid-packet (packet 7)")
+	for i := 0; i < 40; i++ {
+		f.msg(c, wsdecode.FromServer, wsdecode.OpText, "m"+strconv.Itoa(i))
+	}
+	h.waitText("(40) follow")
+	lines := strings.Split(h.screen(), "\n")
+	y := 0
+	for i, l := range lines {
+		if strings.HasPrefix(l, "║") && strings.Contains(l, " m3") { // a row of the (focused) messages pane
+			y = i
+		}
+	}
+	h.s.InjectMouse(20, y, tcell.WheelUp, tcell.ModNone)
+	h.waitGone("(40) follow")
+	f.msg(c, wsdecode.FromServer, wsdecode.OpText, "after")
+	scr := h.waitText("Messages: all connections (41)")
+	if strings.Contains(scr, "FOLLOW") {
+		t.Error("follow mode resumed by itself")
+	}
 }
