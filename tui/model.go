@@ -1,9 +1,3 @@
-// Package tui is wsscope's terminal user interface (tview/tcell). It is the
-// only package that imports tview and tcell.
-//
-// Data flows in through Model, which implements pipeline.Sink and is safe for
-// concurrent use: the analysis goroutine feeds it, and the UI goroutine reads
-// it at 15 Hz (see Run). The model itself does not import tview.
 package tui
 
 import (
