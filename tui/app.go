@@ -178,7 +178,7 @@ func (u *ui) titles() {
 		t += " follow"
 	}
 	mark(u.msgs.table, u.msgs.table.Box, t)
-	mark(u.detail.text, u.detail.text.Box, "Detail: "+modeNames[u.detail.mode]+" [1-4/v]")
+	mark(u.detail.text, u.detail.text.Box, "Detail: "+u.detail.title+" [1-4/v]")
 }
 
 // connID returns the ID of connection index i (IDs never change, so they

@@ -28,6 +28,7 @@ type detailView struct {
 	u     *ui
 	text  *tview.TextView
 	mode  int
+	title string // what the pane shows, for its title
 	shown struct {
 		msg  int64 // message index shown, -1 none
 		conn int
@@ -56,9 +57,9 @@ func (d *detailView) update(msg int64, conn int, force bool) {
 		return
 	}
 	d.shown.msg, d.shown.conn, d.shown.mode, d.shown.ver = msg, conn, d.mode, ver
-	d.text.SetTitle(" Detail: " + modeNames[d.mode] + " [1-4/v] ")
 	var body string
 	s := &d.u.snap
+	d.title = modeNames[d.mode]
 	switch {
 	case msg >= 0 && int(msg) < s.nMsgs():
 		r := s.msg(int(msg))
@@ -73,8 +74,10 @@ func (d *detailView) update(msg int64, conn int, force bool) {
 			body = d.connText(int(r.conn))
 		}
 	case conn >= 0:
+		d.title = "connection"
 		body = d.connText(conn)
 	default:
+		d.title = "none"
 		body = "[gray]no message selected — select a message (Tab to the messages pane, j/k) or press ? for help[-]\n"
 		if ca := s.captureAnoms(200); len(ca) > 0 {
 			body += "\n[::u]Capture anomalies[::-]\n"

@@ -82,3 +82,25 @@ func TestSampleCaptureMany(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleCaptureRefused: refused upgrades show their state, and with no
+// messages the detail pane shows the connection's handshake.
+func TestSampleCaptureRefused(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	if err := <-runCapture(t, m, "refused.pcap"); err != nil {
+		t.Fatal(err)
+	}
+	h := startUI(t, m, 100, 40, Options{})
+	scr := h.waitText("handshake failed 403")
+	if !strings.Contains(scr, "Detail: none") {
+		t.Errorf("detail with nothing selected:\n%s", scr)
+	}
+	h.key(tcell.KeyBacktab)
+	h.keys("j")
+	scr = h.waitText("Detail: connection")
+	for _, want := range []string{"GET /forbidden HTTP/1.1", "state handshake failed 403", "Messages: conn "} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+}
