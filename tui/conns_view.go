@@ -102,7 +102,7 @@ func (v *connsView) buildRow(row int) []*tview.TableCell {
 	}
 	cells := make([]*tview.TableCell, len(texts))
 	for i, t := range texts {
-		cell := tview.NewTableCell(tview.Escape(t)).SetTextColor(color)
+		cell := tview.NewTableCell(escapeTags(t)).SetTextColor(color)
 		switch i {
 		case ccHost:
 			cell.SetMaxWidth(28)

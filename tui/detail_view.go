@@ -200,7 +200,7 @@ func yesNo(ok bool) string {
 // headers, validation results and the connection's anomalies.
 func handshakeText(c *connView) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[::b]conn %d  %s → %s[::-]  state %s\n", c.id, c.client, c.server, tview.Escape(connState(c)))
+	fmt.Fprintf(&b, "[::b]conn %d  %s → %s[::-]  state %s\n", c.id, c.client, c.server, escapeTags(connState(c)))
 	hs := c.hs
 	if hs == nil {
 		b.WriteString("handshake not seen\n")
@@ -231,7 +231,7 @@ func handshakeText(c *connView) string {
 	if c.deflate.Mode != wsdecode.DeflateNone {
 		d := c.deflate
 		fmt.Fprintf(&b, "deflate:             %s server_no_context_takeover=%v client_no_context_takeover=%v server_max_window_bits=%d client_max_window_bits=%d\n",
-			tview.Escape(extText(c)), d.ServerNoContextTakeover, d.ClientNoContextTakeover, bits(d.ServerMaxWindowBits), bits(d.ClientMaxWindowBits))
+			escapeTags(extText(c)), d.ServerNoContextTakeover, d.ClientNoContextTakeover, bits(d.ServerMaxWindowBits), bits(d.ClientMaxWindowBits))
 	}
 	s := &c.sum
 	fmt.Fprintf(&b, "\n[::u]Traffic[::-]\nclient→server %d messages, %d bytes (%d on the wire)\nserver→client %d messages, %d bytes (%d on the wire)\n",

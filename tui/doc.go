@@ -36,7 +36,7 @@
 // Payload bytes, header values, host names, paths and anomaly details never
 // reach the terminal raw: control characters (C0, DEL, C1), invalid UTF-8
 // and invisible or bidi format characters are shown as \x1b, \xff or
-// \u202e escapes, and everything then goes through tview.Escape so that
+// \u202e escapes, and everything then goes through escapeTags (tview.Escape, extended) so that
 // "[red]" in a payload is text, not a colour tag. Anomalies are marked with
 // "!" (and incomplete/truncated messages with "~"), readable without
 // colour; the focused pane is marked with ▶.

@@ -77,12 +77,12 @@ func (f *filterBar) refresh() {
 	u := f.u
 	s := "[::b]filter:[::-] "
 	if src := u.view.filter.String(); src != "" {
-		s += tview.Escape(visible([]byte(src), false, 60))
+		s += escapeTags(visible([]byte(src), false, 60))
 	} else {
 		s += "[gray]none (f)[-]"
 	}
 	if !u.search.empty() {
-		s += "  [::b]search:[::-] " + tview.Escape(visible([]byte(u.search.text), false, 40)) + " (n/N)"
+		s += "  [::b]search:[::-] " + escapeTags(visible([]byte(u.search.text), false, 40)) + " (n/N)"
 	}
 	s += "  [gray]f filter  / search  : packet  1-4 views  Tab pane  ? help  q quit[-]"
 	f.info.SetText(s)

@@ -48,7 +48,7 @@ func newHelpView() *tview.TextView {
 			b.WriteString("\n[::b]" + k[1] + "[::-]\n")
 			continue
 		}
-		b.WriteString("  [yellow]" + tview.Escape(padRight(k[0], 28)) + "[-] " + tview.Escape(k[1]) + "\n")
+		b.WriteString("  [yellow]" + escapeTags(padRight(k[0], 28)) + "[-] " + escapeTags(k[1]) + "\n")
 	}
 	t := tview.NewTextView().SetDynamicColors(true).SetScrollable(true).SetText(b.String())
 	t.SetBorder(true).SetTitle(" Help — keys (Esc to close) ")

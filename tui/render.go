@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/rivo/tview"
 )
 
 // Payload bytes never reach the terminal raw. visible turns bytes into
@@ -64,10 +63,26 @@ func visible(b []byte, keepNewlines bool, max int) string {
 	return sb.String()
 }
 
+// tagLike matches what tview's renderer could take for a style or region
+// tag ("[red]", "[::b]", `["r"]`) or for an escaped tag ("[red[]", and also
+// "[![]", which tview.Escape leaves alone but the renderer shows as "[!]").
+var tagLike = regexp.MustCompile(`(\[[^\[\]]+\[*)\]`)
+
+// escapeTags makes s display literally in tview: each tagLike match gets one
+// more "[" before its "]", which the renderer removes again. Unlike
+// tview.Escape it also covers brackets around characters outside tview's tag
+// alphabet (found by FuzzSafe: "0[![]0" rendered as "0[!]0").
+func escapeTags(s string) string {
+	if !strings.Contains(s, "[") {
+		return s
+	}
+	return tagLike.ReplaceAllString(s, "$1[]")
+}
+
 // safe makes payload bytes safe for a tview widget: visible escapes for
-// control characters, then tview.Escape so "[red]" stays text.
+// control characters, then escapeTags so "[red]" stays text.
 func safe(b []byte, keepNewlines bool, max int) string {
-	return tview.Escape(visible(b, keepNewlines, max))
+	return escapeTags(visible(b, keepNewlines, max))
 }
 
 // safeString is safe for strings (header values, anomaly details).
@@ -99,7 +114,7 @@ func hexDump(b []byte) string {
 				asc.WriteByte('.')
 			}
 		}
-		sb.WriteString(tview.Escape(asc.String()))
+		sb.WriteString(escapeTags(asc.String()))
 		sb.WriteString("|\n")
 	}
 	return sb.String()
@@ -168,7 +183,7 @@ func prettyJSON(b []byte) string {
 			for j < len(src) && strings.IndexByte("\"-0123456789tfn", src[j]) < 0 {
 				j++
 			}
-			sb.WriteString(tview.Escape(string(src[i:j])))
+			sb.WriteString(escapeTags(string(src[i:j])))
 			i = j
 		}
 	}

@@ -34,7 +34,7 @@ func (s *statusBar) refresh() {
 	u := s.u
 	var parts []string
 	if u.opts.Title != "" {
-		parts = append(parts, "[::b]"+tview.Escape(tail(visible([]byte(u.opts.Title), false, 0), 30))+"[::-]")
+		parts = append(parts, "[::b]"+escapeTags(tail(visible([]byte(u.opts.Title), false, 0), 30))+"[::-]")
 	}
 	if u.opts.Status != nil {
 		st := u.opts.Status()
@@ -45,7 +45,7 @@ func (s *statusBar) refresh() {
 			parts = append(parts, "drops 0")
 		}
 		if st.Err != "" {
-			parts = append(parts, "[red]"+tview.Escape(visible([]byte(st.Err), false, 40))+"[-]")
+			parts = append(parts, "[red]"+escapeTags(visible([]byte(st.Err), false, 40))+"[-]")
 		}
 	}
 	sn := &u.snap
@@ -74,7 +74,7 @@ func (s *statusBar) refresh() {
 	}
 	line := strings.Join(parts, " │ ")
 	if s.flash != "" && time.Now().Before(s.until) {
-		line = "[black:yellow] " + tview.Escape(visible([]byte(s.flash), false, 100)) + " [-:-] " + line
+		line = "[black:yellow] " + escapeTags(visible([]byte(s.flash), false, 100)) + " [-:-] " + line
 	} else {
 		s.flash = ""
 	}

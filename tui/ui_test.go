@@ -202,6 +202,14 @@ func TestPayloadEscaping(t *testing.T) {
 	}
 	h.keys("4")
 	h.waitText(`GET /\x1b]0;pwned\x07 HTTP/1.1`)
+	// Brackets around characters outside tview's tag alphabet (tview.Escape
+	// leaves "[![]" alone and the renderer would show "[!]").
+	f.msg(c, 1, 1, "x[![]y [a\n[]")
+	h.keys("1")
+	scr = h.waitText(`x[![]y [a\n[]`) // preview row
+	if !strings.Contains(scr, "│x[![]y [a ") {
+		t.Errorf("detail of the bracket payload:\n%s", scr)
+	}
 	// No cell holds a raw control character or a C1/bidi character, and
 	// "[red]" did not colour anything: every cell of the preview line
 	// has the same foreground.
