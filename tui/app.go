@@ -84,6 +84,7 @@ type ui struct {
 
 	copyPending bool
 	connIDs     []uint64 // connection index → ID, grown as needed
+	connOrder   []int    // connection indexes by ID: row i+2 of the connections pane
 }
 
 func newUI(m *Model, opts Options) *ui {
@@ -198,10 +199,41 @@ func (u *ui) connID(i int) uint64 {
 	return c.id
 }
 
+// connAt returns the connection index shown on row of the connections
+// pane, -1 for the header and "all connections" rows.
+func (u *ui) connAt(row int) int {
+	if row < 2 || row-2 >= len(u.connOrder) {
+		return -1
+	}
+	return u.connOrder[row-2]
+}
+
+// sortConns lists connections by ID (the pipeline opens them in the order
+// their handshakes complete) and keeps the selected one selected.
+func (u *ui) sortConns() {
+	if len(u.connOrder) == u.snap.nConns {
+		return
+	}
+	for i := len(u.connOrder); i < u.snap.nConns; i++ {
+		u.connOrder = append(u.connOrder, i)
+	}
+	sort.SliceStable(u.connOrder, func(a, b int) bool {
+		return u.connID(u.connOrder[a]) < u.connID(u.connOrder[b])
+	})
+	if u.selConn >= 0 {
+		for i, c := range u.connOrder {
+			if c == u.selConn {
+				u.conns.table.Select(i+2, 0)
+			}
+		}
+	}
+}
+
 // refresh pulls new data from the model into the view. It runs on the event
 // goroutine (from the ticker via QueueUpdateDraw, or directly).
 func (u *ui) refresh() {
 	u.snap = u.m.snapshot()
+	u.sortConns()
 	if u.view.sync(&u.snap) > 0 && u.follow {
 		u.msgs.table.Select(len(u.view.idx), 0)
 		u.msgs.table.ScrollToEnd()
@@ -220,10 +252,7 @@ func (u *ui) showDetail(force bool) {
 
 // connSelected is the connections table's selection handler.
 func (u *ui) connSelected(row int) {
-	c := row - 2
-	if row <= 1 {
-		c = -1
-	}
+	c := u.connAt(row)
 	if c == u.selConn {
 		return
 	}

@@ -14,7 +14,7 @@ import (
 
 // connsView is the connections pane: a virtual table (tview.TableContent)
 // whose row 0 is the header, row 1 "all connections" and row i+2 the
-// connection of index i. Rows are built on demand and cached per model
+// connection ui.connOrder[i] (connections sorted by ID). Rows are built on demand and cached per model
 // version.
 type connsView struct {
 	tview.TableContentReadOnly
@@ -91,7 +91,7 @@ func (v *connsView) buildRow(row int) []*tview.TableCell {
 		texts[ccMsgs] = strconv.FormatUint(msgs, 10)
 		texts[ccAnom] = strconv.FormatUint(anoms, 10)
 	} else {
-		c, ok := v.u.m.conn(row-2, false)
+		c, ok := v.u.m.conn(v.u.connAt(row), false)
 		if !ok {
 			return nil
 		}

@@ -73,7 +73,16 @@ func TestSampleCaptureMany(t *testing.T) {
 	h.key(tcell.KeyBacktab)
 	h.waitText("▶ Connections")
 	h.keys("j") // from "all connections" to the first connection
-	c, _ := m.conn(0, false)
+	// Rows are sorted by connection ID: the first row is the smallest.
+	var c connView
+	for i := 0; i < nc; i++ {
+		if v, _ := m.conn(i, false); c.id == 0 || v.id < c.id {
+			c = v
+		}
+	}
+	if l := h.line(" many.example"); !strings.HasPrefix(strings.TrimLeft(l, "║│ "), strconv.Itoa(int(c.id))+" ") {
+		t.Errorf("first connection row %q, want ID %d", l, c.id)
+	}
 	scr := h.waitText("Messages: conn " + strconv.Itoa(int(c.id)) + " (" + strconv.Itoa(int(c.msgs)) + ")")
 	// Every message row names that connection.
 	for _, l := range strings.Split(scr, "\n") {
