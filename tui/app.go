@@ -617,8 +617,11 @@ func (u *ui) run(ctx context.Context) error {
 }
 
 // tick redraws at most every opts.Refresh when the model or the status
-// changed. Only one update is queued at a time, and QueueUpdateDraw is
-// never called from an event handler (tview #569).
+// changed, through QueueUpdateDraw, never from an event handler (tview
+// #569). QueueUpdateDraw blocks until the event loop has run the update, so
+// it is called from a helper goroutine, one at a time: the ticker itself
+// never blocks and ends with Run. (If the user quits while an update is
+// queued, that one helper stays blocked: tview does not drain its queue.)
 func (u *ui) tick(ctx context.Context, done chan struct{}) {
 	t := time.NewTicker(u.opts.Refresh)
 	defer t.Stop()
@@ -661,9 +664,9 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 			continue
 		}
 		pending.Store(true)
-		u.app.QueueUpdateDraw(func() {
+		go func() {
+			u.app.QueueUpdateDraw(u.refresh)
 			pending.Store(false)
-			u.refresh()
-		})
+		}()
 	}
 }

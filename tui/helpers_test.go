@@ -172,18 +172,25 @@ func (h *harness) stop() {
 // contents copies the simulation screen's cells. GetContents returns the
 // screen's own slice, written by draws: copy it on the event goroutine.
 func (h *harness) contents() (cells []tcell.SimCell, w, hh int) {
-	ch := make(chan struct{})
-	h.u.app.QueueUpdate(func() {
+	h.t.Helper()
+	h.onUI(func() {
 		c, ww, hhh := h.s.GetContents()
 		cells, w, hh = append([]tcell.SimCell(nil), c...), ww, hhh
-		close(ch)
 	})
+	return cells, w, hh
+}
+
+// onUI runs f on the event goroutine. QueueUpdate blocks until f has run
+// (forever if the UI has stopped), so it is called from another goroutine.
+func (h *harness) onUI(f func()) {
+	h.t.Helper()
+	ch := make(chan struct{})
+	go h.u.app.QueueUpdate(func() { f(); close(ch) })
 	select {
 	case <-ch:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		h.t.Fatal("UI not responding")
 	}
-	return cells, w, hh
 }
 
 // screen returns the rendered screen as lines of text.
@@ -248,20 +255,3 @@ func (h *harness) keys(s string) {
 }
 
 func (h *harness) key(k tcell.Key) { h.s.InjectKey(k, 0, tcell.ModNone) }
-
-// sync waits until every injected event so far has been handled and drawn.
-func (h *harness) sync() {
-	h.t.Helper()
-	// Events go screen → poll goroutine → event loop; a marker key that the
-	// UI ignores can't be observed, so wait for two full update rounds.
-	for i := 0; i < 2; i++ {
-		ch := make(chan struct{})
-		h.u.app.QueueUpdateDraw(func() { close(ch) })
-		select {
-		case <-ch:
-		case <-time.After(3 * time.Second):
-			h.t.Fatal("UI not responding")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -245,3 +245,20 @@ func TestWheelPausesFollow(t *testing.T) {
 		t.Error("follow mode resumed by itself")
 	}
 }
+
+// TestVirtualRows: with 100,000 messages only the visible rows are ever
+// built (the tables are tview.TableContent; no cell exists per row), also
+// after G jumps to the end.
+func TestVirtualRows(t *testing.T) {
+	m := NewModel(ModelOptions{})
+	loadModel(t, m, 100_000)
+	h := startUI(t, m, 80, 24, Options{NoFollow: true})
+	h.waitText("(100000)")
+	h.keys("G")
+	h.waitText("(100000) follow")
+	var n int
+	h.onUI(func() { n = len(h.u.msgs.cache) })
+	if n == 0 || n > 24 {
+		t.Errorf("%d message rows built for a 24-line screen", n)
+	}
+}

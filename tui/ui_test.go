@@ -159,9 +159,20 @@ func TestFilterSearchJump(t *testing.T) {
 	if !strings.Contains(scr, "find the needle here") {
 		t.Error("search did not select the needle message")
 	}
+	// Two matches: n and N move between them.
+	h.keys("/")
+	h.waitText("/needle")
+	for range "needle" {
+		h.key(tcell.KeyBackspace2)
+	}
+	h.keys("re:needle|welcome")
+	h.key(tcell.KeyEnter)
+	h.waitText("search: re:needle|welcome")
+	h.waitText("│welcome ann") // Enter went to the next match, wrapping around
+	h.keys("n")
+	h.waitText("│find the needle here")
 	h.keys("N")
-	h.sync()
-	h.waitText("conn 2 client→server text")
+	h.waitText("│welcome ann")
 
 	// Jump to packet: the ping was packet 6.
 	h.keys(":6")
