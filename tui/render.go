@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -63,20 +62,18 @@ func visible(b []byte, keepNewlines bool, max int) string {
 	return sb.String()
 }
 
-// tagLike matches what tview's renderer could take for a style or region
-// tag ("[red]", "[::b]", `["r"]`) or for an escaped tag ("[red[]", and also
-// "[![]", which tview.Escape leaves alone but the renderer shows as "[!]").
-var tagLike = regexp.MustCompile(`(\[[^\[\]]+\[*)\]`)
-
-// escapeTags makes s display literally in tview: each tagLike match gets one
-// more "[" before its "]", which the renderer removes again. Unlike
-// tview.Escape it also covers brackets around characters outside tview's tag
-// alphabet (found by FuzzSafe: "0[![]0" rendered as "0[!]0").
+// escapeTags makes s display literally in tview: every "[" becomes
+// "[[:]". A "[" followed by "[" can start neither a style/region tag nor an
+// escaped tag, so tview prints it as is; "[:]" is then a valid, empty style
+// tag (no colour, no attribute change) that tview swallows. tview.Escape is
+// not enough for untrusted text: it leaves "[![]" (shown as "[!]") and,
+// because the URL field of a tag takes any character, "[:::x]" becomes
+// "[:::x[]", still a tag (both found by FuzzSafe).
 func escapeTags(s string) string {
 	if !strings.Contains(s, "[") {
 		return s
 	}
-	return tagLike.ReplaceAllString(s, "$1[]")
+	return strings.ReplaceAll(s, "[", "[[:]")
 }
 
 // safe makes payload bytes safe for a tview widget: visible escapes for
