@@ -37,6 +37,7 @@ const (
 	CodeGap            = "gap"
 	CodeTruncated      = "truncated-stream"
 	CodeResyncSkipped  = "resync-skipped"
+	CodeResyncGuess    = "resync-guess"
 	CodeDataAfterClose = "data-after-close"
 
 	// Handshake extension negotiation (NegotiatedDeflate, ParseExtensions).
@@ -51,6 +52,7 @@ const (
 // addAnomaly records a message-level anomaly on assembly a, bounded by
 // maxAnomalies (one final too-many-anomalies entry marks the cut).
 func (s *stream) addAnomaly(a *assembly, at Meta, code, format string, args ...any) {
+	s.violation(code)
 	if len(a.anoms) > maxAnomalies {
 		return
 	}
@@ -67,6 +69,7 @@ func (s *stream) addAnomaly(a *assembly, at Meta, code, format string, args ...a
 
 // streamAnomaly reports a finding not tied to one message via Handler.Anomaly.
 func (s *stream) streamAnomaly(at Meta, code, format string, args ...any) {
+	s.violation(code)
 	d := format
 	if len(args) > 0 {
 		d = fmt.Sprintf(format, args...)

@@ -51,6 +51,16 @@ type stream struct {
 	carryN     int
 	carryMeta  Meta
 
+	// confirmation of a resynchronised position (see confirm.go)
+	guess    bool   // decoding from a position found by search, unconfirmed
+	links    int    // consecutive links since the guess (or the last non-link)
+	chainN   int    // headers decoded since the guess
+	viol     uint64 // anomalies counted as evidence against the position
+	violMark uint64 // viol after the previous header was checked
+	curOK    bool   // the current frame can be a link (clean header, payload)
+	curSum   uint64 // FNV-1a of the current frame's wire bytes so far
+	lastSum  uint64 // FNV-1a of the previous frame's wire bytes
+
 	sanom   Anomaly
 	scratch []byte // allocated on first use (see scratchBuf)
 }
@@ -90,7 +100,9 @@ func (c *Conn) Feed(dir Dir, data []byte, at Meta) {
 // marked Incomplete (with a gap anomaly), later bytes of it are consumed but
 // not kept, and decoding continues at the next header. Otherwise the message
 // in progress is emitted Incomplete and the decoder searches for the next
-// plausible frame header (see plausible), reporting the skipped bytes. Under
+// plausible frame header (see plausible), reporting the skipped bytes;
+// messages decoded from there carry resync-guess until the position is
+// confirmed (see the package documentation). Under
 // context takeover the inflate history of the direction is lost for good
 // (unless the gap lay inside an uncompressed frame's payload): later
 // compressed messages are marked deflate-context-lost, not inflated.
@@ -159,6 +171,7 @@ func (s *stream) feed(data []byte, at Meta) {
 // beginFrame handles a complete frame header h whose first byte arrived in
 // the packet s.hdrMeta and last byte in at.
 func (s *stream) beginFrame(h []byte, at Meta) {
+	v0 := s.viol
 	f := &s.f
 	nonMin := parseHeader(h, f)
 	f.First, f.Last = s.hdrMeta, at
@@ -244,6 +257,7 @@ func (s *stream) beginFrame(h []byte, at Meta) {
 			a.anyCompressed = true
 		}
 	}
+	s.chainHeader(h, a, hm, v0)
 	if s.remaining == 0 {
 		s.endFrame(at)
 	} else {
@@ -261,6 +275,9 @@ func b2i(b bool) int {
 // payload handles the next bytes of the current frame's payload.
 func (s *stream) payload(p []byte, at Meta) {
 	a := s.cur
+	if s.guess {
+		s.curSum = fnv(s.curSum, p)
+	}
 	if a.holed {
 		s.phase = (s.phase + len(p)) & 3
 		return

@@ -30,6 +30,38 @@
 // inflated garbage. Directions with no_context_takeover recover with the next
 // message.
 //
+// # Gaps and resynchronisation
+//
+// A gap inside a frame payload of known length is skipped (the message is
+// marked Incomplete with a gap anomaly) and decoding continues at the next
+// header, whose position is known. Any other gap (in a header, past the end
+// of the current frame) loses the frame boundaries: the decoder searches the
+// following bytes for a plausible frame header (see plausible; the bytes
+// passed over are reported as resync-skipped) and decodes from there.
+//
+// A header found by search is a guess: it may lie inside the payload of a
+// frame whose header was lost. Every message with a frame decoded from a
+// guessed position carries a resync-guess anomaly, and so does every
+// following message of the direction until the position is confirmed: the
+// guessed frame and the next three (resyncConfirmLinks = 4) must each end
+// exactly where the next header starts, and each of them must be a "link":
+// its header and the next raise no anomaly, nothing else is reported in
+// between (invalid UTF-8, close body, inflate error, limit, another gap;
+// deflate-context-lost does not count, it is a consequence of the gap), its
+// payload is not empty, and its wire bytes differ from the previous frame's
+// (runs of zero bytes or periodic data chain trivially and never confirm). A
+// frame that is not a link restarts the count. The frame whose header
+// completes the count is the first one decoded unmarked; messages begun
+// before it stay marked, and a new gap starts over. So a message without
+// anomalies after a gap was decoded from a position backed by four checked
+// frame boundaries in a row. If a wrong guess leaves the decoder out of step
+// with the frames, every message it decodes stays marked (and usually carries
+// violations too) until a later gap, length-top-bit or a chance realignment
+// that survives the same confirmation. A payload that itself embeds a valid
+// stream of several distinct WebSocket frames (WebSocket tunnelled in
+// WebSocket) can still pass confirmation: passively, nothing tells the two
+// apart.
+//
 // # Limits
 //
 // See limits.go: payload (after decompression) ≤ Config.MaxMessageSize,
@@ -71,6 +103,7 @@
 //	gap                    both     bytes lost inside this message (message) or between frames (stream)
 //	truncated-stream       both     Close arrived inside a message (message) or a frame header (stream)
 //	resync-skipped         stream   bytes skipped while searching for a frame header after a gap
+//	resync-guess           message  decoded from a frame header found by search after a gap, position not yet confirmed (see above)
 //	data-after-close       stream   a frame after this direction's close frame (reported once)
 //	ext-syntax             handshake  malformed Sec-WebSocket-Extensions entry
 //	ext-unknown            handshake  extension other than permessage-deflate / deflate-frame

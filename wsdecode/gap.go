@@ -4,6 +4,7 @@ package wsdecode
 
 // gap handles n lost bytes.
 func (s *stream) gap(n int64, at Meta) {
+	s.viol++ // lost bytes break a chain confirming a guessed position
 	// The inflate history survives only a gap known to lie inside the
 	// payload of an uncompressed frame.
 	inPlain := s.state == stPayload && uint64(n) <= s.remaining && !s.cur.compressed && !s.frameZ
@@ -54,6 +55,7 @@ func (s *stream) endResync() {
 	s.skipped = 0
 	s.state = stHeader
 	s.hdrN = 0
+	s.startGuess()
 }
 
 // resync searches data for a plausible frame header and returns the bytes

@@ -65,9 +65,11 @@ func TestGapResync(t *testing.T) {
 	}
 	for _, cut := range []struct{ at, n int }{{0, 3}, {1, 1}, {40, 100}, {57, 20}, {100, 300}} {
 		r := gapRun(Config{}, FromClient, [][]byte{stream[:cut.at], stream[cut.at+cut.n:]}, []int64{int64(cut.n)})
-		// Every complete message must be a real one; the ones after the gap
-		// must be found again.
+		// Every unmarked message must be a real one; the ones found by
+		// resynchronising are marked resync-guess until the position is
+		// confirmed; the last ones must be found again, unmarked.
 		seen := map[string]bool{}
+		guessed := 0
 		for _, m := range r.msgs {
 			if m.Incomplete {
 				if len(m.Anomalies) == 0 {
@@ -75,14 +77,24 @@ func TestGapResync(t *testing.T) {
 				}
 				continue
 			}
+			if len(m.Anomalies) > 0 {
+				if len(m.Anomalies) != 1 || m.Anomalies[0].Code != CodeResyncGuess {
+					t.Errorf("cut %v: unexpected anomalies %v", cut, m.Anomalies)
+				}
+				guessed++
+				continue
+			}
 			found := false
 			for _, p := range msgs {
 				found = found || bytes.Equal(p, m.Payload)
 			}
-			if !found || len(m.Anomalies) > 0 {
-				t.Errorf("cut %v: invented message %q %v", cut, m.Payload, m.Anomalies)
+			if !found {
+				t.Errorf("cut %v: invented message %q", cut, m.Payload)
 			}
 			seen[string(m.Payload)] = true
+		}
+		if guessed != resyncConfirmLinks {
+			t.Errorf("cut %v: %d messages marked %s, want %d", cut, guessed, CodeResyncGuess, resyncConfirmLinks)
 		}
 		if !seen[string(msgs[19])] || !seen[string(msgs[18])] {
 			t.Errorf("cut %v: did not resynchronise:\n%s", cut, r.summary())
@@ -117,10 +129,10 @@ func TestGapDeflateContext(t *testing.T) {
 		for i, pi := range map[int]int{1: 2, 3: 3} {
 			m := r.msgs[i]
 			if takeover {
-				if !m.Incomplete || len(m.Payload) != 0 || len(m.Anomalies) != 1 || m.Anomalies[0].Code != CodeContextLost {
+				if !m.Incomplete || len(m.Payload) != 0 || len(m.Anomalies) != 2 || m.Anomalies[0].Code != CodeResyncGuess || m.Anomalies[1].Code != CodeContextLost {
 					t.Errorf("takeover: message %d after the gap: inc=%v len=%d %v", i, m.Incomplete, len(m.Payload), m.Anomalies)
 				}
-			} else if m.Incomplete || string(m.Payload) != string(plain[pi]) || len(m.Anomalies) != 0 {
+			} else if m.Incomplete || string(m.Payload) != string(plain[pi]) || len(m.Anomalies) != 1 || m.Anomalies[0].Code != CodeResyncGuess {
 				t.Errorf("no takeover: message %d after the gap: inc=%v %v", i, m.Incomplete, m.Anomalies)
 			}
 		}
@@ -202,7 +214,7 @@ func TestGapBetweenFragments(t *testing.T) {
 		{op: OpContinuation, payload: string(p[2000:])},
 		{op: OpText, payload: "next"},
 	}
-	checkCase(t, dcase{dir: FromServer, want: want, codes: []string{CodeGap, CodeOrphanContinuation}}, r)
+	checkCase(t, dcase{dir: FromServer, want: want, codes: []string{CodeGap, CodeOrphanContinuation, CodeResyncGuess, CodeResyncGuess}}, r)
 }
 
 func TestTruncatedHeaderAtClose(t *testing.T) {

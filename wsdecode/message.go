@@ -37,6 +37,7 @@ type assembly struct {
 	zTooLarge     bool
 	ctxOK         bool // history intact when the message started
 	ctxReported   bool
+	guessed       bool // resync-guess recorded
 
 	hasCode bool
 	code    uint16
@@ -63,6 +64,7 @@ func (s *stream) startMsg(a *assembly, op Opcode, at Meta) {
 	a.incomplete, a.truncated, a.holed, a.utf8Partial, a.zTooLarge = false, false, false, false, false
 	a.ctxOK = !s.ctxLost
 	a.ctxReported = false
+	a.guessed = false
 	a.hasCode, a.code, a.reason = false, 0, ""
 	a.first, a.last = at, at
 }
