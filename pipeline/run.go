@@ -235,7 +235,7 @@ func Severity(code string) string {
 	switch code {
 	case wsdecode.CodeNonMinimalLength:
 		return "info"
-	case wsdecode.CodeGap, wsdecode.CodeTruncated, wsdecode.CodeResyncSkipped, wsdecode.CodeContextLost,
+	case wsdecode.CodeGap, wsdecode.CodeTruncated, wsdecode.CodeResyncSkipped, wsdecode.CodeResyncGuess, wsdecode.CodeContextLost,
 		wsdecode.CodeMessageTooLarge, wsdecode.CodeInflateRatio, wsdecode.CodeTooManyFrames,
 		wsdecode.CodeTooManyAnomalies, wsdecode.CodeCompressedTooLarge,
 		wsdecode.CodeExtSyntax, wsdecode.CodeExtUnknown, wsdecode.CodeExtUnknownParam,
