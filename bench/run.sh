@@ -30,6 +30,7 @@ echo "building wsscope, gencap, floor ..." >&2
 go build -o "$OUT/wsscope" .
 go build -o "$OUT/gencap" ./bench/gencap
 go build -o "$OUT/floor" ./bench/floor
+go build -o "$OUT/inflate" ./bench/inflate
 WS=$OUT/wsscope
 if [ "$TSHARK" != 0 ] && ! command -v tshark >/dev/null; then
 	echo "tshark not installed: skipping it (apt-get install -y tshark)" >&2
@@ -85,9 +86,11 @@ check() { # check KIND TOOL WHAT FOUND WANT
 
 for kind in $KINDS; do
 	F=$OUT/$kind-$SIZE-s$SEED.pcap
-	if [ ! -s "$F" ] || [ ! -s "$F.meta.json" ]; then
+	Z=()
+	[ "$kind" = deflate ] && Z=(-zout "$F.z")
+	if [ ! -s "$F" ] || [ ! -s "$F.meta.json" ] || { [ "$kind" = deflate ] && [ ! -s "$F.z" ]; }; then
 		echo "generating $F ..." >&2
-		"$OUT/gencap" -kind "$kind" -size "$SIZE" -seed "$SEED" -o "$F" >/dev/null
+		"$OUT/gencap" -kind "$kind" -size "$SIZE" -seed "$SEED" -o "$F" "${Z[@]}" >/dev/null
 	fi
 	M=$F.meta.json
 	want=$(metaval "$M" messages)
@@ -98,6 +101,16 @@ for kind in $KINDS; do
 
 	measure /dev/null "$OUT/floor" "$F"
 	row "$kind floor $WALL $CPU $RSS - -"
+	if [ "$kind" = deflate ]; then
+		# inflation alone of the same payloads (bench/inflate times only the
+		# inflation loop; we report that, with the process's RSS)
+		for j in 1 2; do
+			measure "$OUT/inflate.txt" "$OUT/inflate" -j $j "$F.z"
+			cat "$OUT/inflate.txt" >&2
+			t=$(grep -o 'in [0-9.]*s' "$OUT/inflate.txt" | tr -dc '0-9.')
+			row "$kind inflate-only-j$j $t $CPU $RSS - -"
+		done
+	fi
 
 	# counting run (not timed): what --json found
 	"$WS" -r "$F" --json --no-progress | cut -c1-300 >"$OUT/head.txt"
@@ -134,7 +147,7 @@ for kind in $KINDS; do
 		perf record -q -F 999 -g -o "$P.data" -- "$WS" -r "$F" --json --no-progress >/dev/null 2>/dev/null
 		{
 			echo "# $kind $SIZE: wsscope --json, self time (perf, 999 Hz)"
-			perf report -i "$P.data" --no-children --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep '%' | awk 'NR<=15'
+			perf report -i "$P.data" --no-children --stdio --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | awk 'NR<=15'
 			echo "# cumulative (children)"
 			perf report -i "$P.data" --children --stdio --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | awk 'NR<=25'
 		} >"$P.txt"
@@ -155,6 +168,28 @@ END {
     x = (k in ts) ? sprintf("%.1f", ts[k]/w) : "-"
     f = (k in fl && tool[i]!="floor") ? sprintf("%.2f", w/(fl[k]>0?fl[k]:0.005)) : "-"
     printf "%-8s %-19s %7.2f %7.2f %8.0f %10.0f %7s %8s %7s %s\n", k, tool[i], wall[i], cpu[i], B[k]/1e6/w, W[k]/w, rss[i], x, f, (msg[i]=="-" ? "-" : msg[i] " (" dat[i] ")")
+  }
+}' "$ROWS"
+echo
+echo "issue-6 targets (from the rows above):"
+awk -v sizes="$ROWS.sizes" '
+BEGIN { while ((getline l < sizes) > 0) { split(l, a, " "); B[a[1]]=a[2]; W[a[1]]=a[3] } }
+{ v[$1 "/" $2]=$3; r[$1 "/" $2]=$5 }
+function ok(c) { return c ? "met   " : "MISSED" }
+END {
+  if ("large/wsscope-json" in v) { x=B["large"]/1e6/v["large/wsscope-json"]; printf "  %s large frames >= 1000 MB/s (json):          %.0f MB/s\n", ok(x>=1000), x }
+  if ("small/wsscope-json" in v) { x=W["small"]/v["small/wsscope-json"]; printf "  %s small messages >= 1.5M msgs/s (json):     %.2fM msgs/s\n", ok(x>=1.5e6), x/1e6 }
+  split("small large mix", U, " ")
+  for (i in U) { k=U[i]
+    if ((k "/tshark") in v && (k "/wsscope-json") in v) { x=v[k "/tshark"]/v[k "/wsscope-json"]; printf "  %s %-6s >= 50x tshark (json):              %.1fx\n", ok(x>=50), k, x }
+    if ((k "/floor") in v && (k "/wsscope-json") in v) { x=v[k "/wsscope-json"]/v[k "/floor"]; printf "  %s %-6s within 2x of the floor (json):      %.1fx\n", ok(x<=2), k, x }
+  }
+  if ("deflate/inflate-only-j2" in v) { x=v["deflate/wsscope-json"]/v["deflate/inflate-only-j2"]; printf "  %s deflate within 1.3x of inflation (2 cores): %.2fx\n", ok(x<=1.3), x }
+  if ("deflate/inflate-only-j1" in v) { x=v["deflate/wsscope-json-1core"]/v["deflate/inflate-only-j1"]; printf "  %s deflate within 1.3x of inflation (1 core):  %.2fx\n", ok(x<=1.3), x }
+  split("small deflate large mix", K, " ")
+  for (i in K) { k=K[i]
+    if ((k "/wsscope-json-1core") in v) { x=v[k "/wsscope-json-1core"]/v[k "/wsscope-json"]; printf "  %s %-7s 1->2 cores speed-up >= 1.7:       %.2fx\n", ok(x>=1.7), k, x }
+    if ((k "/wsscope-json") in v) { m=r[k "/wsscope-json"]; if (r[k "/wsscope-text"]>m) m=r[k "/wsscope-text"]; printf "  %s %-7s peak RSS < 150 MB:               %.0f MB\n", ok(m<150), k, m }
   }
 }' "$ROWS"
 rm -f "$ROWS.sizes"

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -67,7 +69,8 @@ type meta struct {
 	ByOpcode    map[string]int64 `json:"by_opcode"`
 	Fragmented  int64            `json:"fragmented_messages"`
 	Compressed  int64            `json:"compressed_messages"`
-	PayloadLen  int64            `json:"payload_bytes"` // message payload bytes after decompression
+	ZPlain      int64            `json:"compressed_plain_bytes"` // payload bytes of compressed messages, inflated
+	PayloadLen  int64            `json:"payload_bytes"`          // message payload bytes after decompression
 	WireLen     int64            `json:"wire_payload_bytes"`
 	ServerPorts []int            `json:"server_ports"`
 }
@@ -87,7 +90,7 @@ type gen struct {
 	zfree []*flate.Writer
 	nDefl int // open deflate connections
 	tmp   []byte
-	tmp2  []byte
+	zout  *bufio.Writer // -zout: compressed payloads, for bench/inflate
 }
 
 // newConn starts connection number g.conns.
@@ -283,6 +286,14 @@ func (g *gen) message(c *conn, d int, op byte, payload []byte, frags int, pingMi
 			z = z[:len(z)-4]
 		}
 		wire, compressed = z, true
+		if g.zout != nil {
+			// record: stream id (connection*2+direction), length, bytes
+			var h [8]byte
+			binary.LittleEndian.PutUint32(h[0:], uint32(c.id*2+d))
+			binary.LittleEndian.PutUint32(h[4:], uint32(len(z)))
+			g.zout.Write(h[:])
+			g.zout.Write(z)
+		}
 	}
 	if frags > len(wire) {
 		frags = max(1, len(wire))
@@ -326,5 +337,6 @@ func (g *gen) count(op byte, plen, wlen, frames int, compressed bool) {
 	}
 	if compressed {
 		g.m.Compressed++
+		g.m.ZPlain += int64(plen)
 	}
 }

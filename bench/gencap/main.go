@@ -25,10 +25,14 @@
 // bytes.
 //
 // The counts of what was generated (messages, control frames, frames, ...)
-// are written to FILE.meta.json and printed on stdout.
+// are written to FILE.meta.json and printed on stdout. With -zout Z, the
+// compressed payload of every permessage-deflate message is also written to
+// Z (records: uint32 LE stream id = connection*2+direction, uint32 LE
+// length, bytes), for bench/inflate to time the inflation alone.
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -44,6 +48,7 @@ func main() {
 	sizeS := flag.String("size", "200MB", "approximate capture size (B, KB, MB, GB; KiB, MiB, GiB)")
 	out := flag.String("o", "", "output pcap file (required)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	zout := flag.String("zout", "", "also write each compressed message payload to this file (input of bench/inflate)")
 	flag.Parse()
 	size, err := parseSize(*sizeS)
 	if err != nil || *out == "" || concurrency[*kind] == 0 {
@@ -54,7 +59,7 @@ func main() {
 		os.Exit(2)
 	}
 	t0 := time.Now()
-	m, err := generate(*kind, size, *seed, *out)
+	m, err := generate(*kind, size, *seed, *out, *zout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gencap:", err)
 		os.Exit(1)
@@ -93,7 +98,7 @@ func parseSize(s string) (int64, error) {
 }
 
 // generate writes the capture and returns what it holds.
-func generate(kind string, size int64, seed uint64, path string) (*meta, error) {
+func generate(kind string, size int64, seed uint64, path, zpath string) (*meta, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
@@ -106,6 +111,14 @@ func generate(kind string, size int64, seed uint64, path string) (*meta, error) 
 	}
 	g := &gen{kind: kind, rng: rand.New(rand.NewPCG(seed, 0x6e6373617073)), pw: pw}
 	g.m = meta{Kind: kind, Seed: seed, TargetBytes: size, ByOpcode: map[string]int64{}, ServerPorts: []int{8080}}
+	if zpath != "" {
+		zf, err := os.Create(zpath)
+		if err != nil {
+			return nil, err
+		}
+		defer zf.Close()
+		g.zout = bufio.NewWriterSize(zf, 1<<20)
+	}
 	if kind == "mix" {
 		g.m.ServerPorts = []int{8080, 8081, 9001}
 	}
@@ -147,6 +160,11 @@ func generate(kind string, size int64, seed uint64, path string) (*meta, error) 
 	}
 	if err := pw.flush(); err != nil {
 		return nil, err
+	}
+	if g.zout != nil {
+		if err := g.zout.Flush(); err != nil {
+			return nil, err
+		}
 	}
 	g.m.Bytes, g.m.Packets = pw.Bytes, pw.Packets
 	return &g.m, f.Close()
