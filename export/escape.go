@@ -13,6 +13,18 @@ import (
 // of an escape counts as one, each other rune as one); if s is longer the
 // output ends with "…" and truncated is true. max ≤ 0 means no limit.
 func AppendEscaped[S string | []byte](dst []byte, s S, max int) (out []byte, truncated bool) {
+	return appendEscaped(dst, s, max, false)
+}
+
+// AppendEscapedBinary is AppendEscaped for payloads that are not text
+// (binary messages, ping/pong bodies): every byte ≥ 0x80 is shown as \xNN,
+// so random bytes that happen to form valid UTF-8 are not displayed as
+// letters of some script.
+func AppendEscapedBinary(dst []byte, s []byte, max int) (out []byte, truncated bool) {
+	return appendEscaped(dst, s, max, true)
+}
+
+func appendEscaped[S string | []byte](dst []byte, s S, max int, asciiOnly bool) (out []byte, truncated bool) {
 	cells := 0
 	var esc [10]byte
 	for i := 0; i < len(s); {
@@ -52,7 +64,7 @@ func AppendEscaped[S string | []byte](dst []byte, s S, max int) (out []byte, tru
 			piece = append(esc[:0], '\\', 'x', hexDigits[b>>4], hexDigits[b&0xf])
 		default:
 			r, n := decodeRune(s, i)
-			if n == 0 {
+			if n == 0 || asciiOnly {
 				piece = append(esc[:0], '\\', 'x', hexDigits[b>>4], hexDigits[b&0xf])
 				break
 			}
@@ -74,7 +86,7 @@ func AppendEscaped[S string | []byte](dst []byte, s S, max int) (out []byte, tru
 		if piece == nil {
 			w = 1
 		}
-		if max > 0 && cells+w > max-1 && !fitsRest(s, i, max-cells) {
+		if max > 0 && cells+w > max-1 && !fitsRest(s, i, max-cells, asciiOnly) {
 			return append(dst, "…"...), true
 		}
 		if piece != nil {
@@ -91,7 +103,7 @@ func AppendEscaped[S string | []byte](dst []byte, s S, max int) (out []byte, tru
 // fitsRest reports whether the rest of s from i, escaped, fits in room cells
 // (so the last cell is not needlessly spent on "…"). It stops counting as
 // soon as room is exceeded.
-func fitsRest[S string | []byte](s S, i, room int) bool {
+func fitsRest[S string | []byte](s S, i, room int, asciiOnly bool) bool {
 	n := 0
 	for i < len(s) {
 		b := s[i]
@@ -108,7 +120,7 @@ func fitsRest[S string | []byte](s S, i, room int) bool {
 			i++
 		default:
 			r, size := decodeRune(s, i)
-			if size == 0 {
+			if size == 0 || asciiOnly {
 				n += 4
 				i++
 				break

@@ -175,7 +175,11 @@ func (t *TextWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	}
 	if len(payload) > 0 {
 		b = append(b, "  "...)
-		b, _ = AppendEscaped(b, payload, t.preview())
+		if m.Opcode == wsdecode.OpText || m.Opcode == wsdecode.OpClose {
+			b, _ = AppendEscaped(b, payload, t.preview())
+		} else {
+			b, _ = AppendEscapedBinary(b, payload, t.preview())
+		}
 	}
 	t.emit(b)
 }

@@ -150,3 +150,28 @@ func BenchmarkTextWriter70(b *testing.B) {
 		t.Message(c, m)
 	}
 }
+
+func TestAppendEscapedBinary(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"SSH-2.0\r\n", 0, `SSH-2.0\r\n`},
+		// Random bytes that happen to be valid UTF-8 ("ۏ" is d6 8f) are
+		// not shown as letters in binary payloads.
+		{"\x8fۏ\x00x", 0, `\x8f\xdb\x8f\x00x`},
+		{"日", 0, `\xe6\x97\xa5`},
+		{"ab\xe6\x97\xa5", 8, `ab\xe6…`},
+		{"ab\xe6", 6, `ab\xe6`},
+	}
+	for _, tt := range tests {
+		got, trunc := AppendEscapedBinary(nil, []byte(tt.in), tt.max)
+		if string(got) != tt.want {
+			t.Errorf("AppendEscapedBinary(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+		if trunc != strings.HasSuffix(tt.want, "…") {
+			t.Errorf("AppendEscapedBinary(%q, %d) truncated = %v", tt.in, tt.max, trunc)
+		}
+	}
+}
