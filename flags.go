@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wsscope/wsscope/export"
+	"github.com/wsscope/wsscope/pipeline"
 )
 
 // config is the parsed command line.
@@ -30,6 +31,7 @@ type config struct {
 	version   bool
 	help      bool
 	noProgres bool
+	limits    pipeline.Options // --max-* flags; zero fields take the packages' defaults
 }
 
 // usageError is a command-line mistake: exit status 2.
@@ -75,6 +77,15 @@ Selection (what is shown or written; all must match):
   --grep S          payload contains S (after decompression)
   --regex RE        payload matches RE (Go RE2 syntax)
   --control=false   hide control frames (close, ping, pong); also --no-control
+
+Limits (memory stays bounded whatever the input; sizes take K, M, G suffixes):
+  --max-message SIZE      largest message kept, after decompression (default 64M);
+                          larger ones are emitted truncated and marked
+  --max-conns N           connections tracked at once (default 262144); the least
+                          recently active one is ended when full
+  --max-conn-buffer SIZE  out-of-order bytes buffered per connection (default 4M)
+  --max-buffer SIZE       out-of-order bytes buffered in all (default 256M)
+  A limit that is hit is reported as an anomaly; the bytes it costs are a gap.
 
   --version         print the version
   -h, --help        this help
@@ -123,6 +134,12 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&regex, "regex", "", "")
 	fs.BoolVar(&control, "control", true, "")
 	fs.BoolVar(&noControl, "no-control", false, "")
+
+	var maxMessage, maxConnBuf, maxBuf sizeFlag
+	fs.Var(&maxMessage, "max-message", "")
+	fs.Var(&maxConnBuf, "max-conn-buffer", "")
+	fs.Var(&maxBuf, "max-buffer", "")
+	fs.IntVar(&cfg.limits.Reassembly.MaxConns, "max-conns", 0, "")
 
 	var words []string
 	for {
@@ -197,6 +214,13 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 
+	if cfg.limits.Reassembly.MaxConns < 0 {
+		return nil, usagef("--max-conns: %d: want a positive number", cfg.limits.Reassembly.MaxConns)
+	}
+	cfg.limits.Decode.MaxMessageSize = int64(maxMessage)
+	cfg.limits.Reassembly.MaxBufferedPerConn = int(maxConnBuf)
+	cfg.limits.Reassembly.MaxBufferedTotal = int64(maxBuf)
+
 	modes := 0
 	for _, b := range []bool{cfg.list, cfg.read != "", cfg.iface != ""} {
 		if b {
@@ -236,4 +260,32 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usagef("--preview: %d: want 0 or more", cfg.preview)
 	}
 	return cfg, nil
+}
+
+// sizeFlag is a byte size given as a number with an optional K, M or G
+// suffix (powers of 1024; "KiB", "MB" and the like are accepted too).
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+
+func (f *sizeFlag) Set(s string) error {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v <= 0 || v > (1<<50)/mult {
+		return fmt.Errorf("%q is not a size (e.g. 4096, 512K, 64M, 1G)", s)
+	}
+	*f = sizeFlag(v * mult)
+	return nil
 }

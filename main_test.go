@@ -58,6 +58,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", "a.pcap", "--opcode", "ping", "--control=false"}, "contradicts"},
 		{[]string{"-r", "a.pcap", "--tui"}, "terminal"},
 		{[]string{"-r", "a.pcap", "--preview", "-3"}, "--preview"},
+		{[]string{"-r", "a.pcap", "--max-message", "12Q"}, "-max-message"},
+		{[]string{"-r", "a.pcap", "--max-buffer", "0"}, "-max-buffer"},
+		{[]string{"-r", "a.pcap", "--max-conn-buffer", "-1K"}, "-max-conn-buffer"},
+		{[]string{"-r", "a.pcap", "--max-conns", "-1"}, "--max-conns"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runArgs(t, nil, tt.args...)
@@ -581,5 +585,37 @@ func TestGzipCapture(t *testing.T) {
 	code, got, stderr = runArgs(t, gz.Bytes(), "-r", "-", "--json")
 	if code != 0 || got != want {
 		t.Errorf("gzip stdin: exit %d (%s), same output: %v", code, stderr, got == want)
+	}
+}
+
+func TestLimitFlags(t *testing.T) {
+	cfg, err := parseArgs([]string{"-r", "f", "--max-message", "1K", "--max-conns", "10", "--max-conn-buffer", "2MiB", "--max-buffer", "1g"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.limits
+	if l.Decode.MaxMessageSize != 1024 || l.Reassembly.MaxConns != 10 ||
+		l.Reassembly.MaxBufferedPerConn != 2<<20 || l.Reassembly.MaxBufferedTotal != 1<<30 {
+		t.Errorf("limits = %+v", l)
+	}
+	// The limit reaches the decoder: the 65535- and 65536-byte messages of
+	// binary.pcap come out truncated and marked, smaller ones whole.
+	code, stdout, stderr := runArgs(t, nil, "-r", filepath.Join("pcaps", "binary.pcap"), "--json", "--max-message", "1K")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	truncated, whole := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		if !strings.Contains(line, `"record":"message"`) || strings.Contains(line, `"opcode":"close"`) {
+			continue
+		}
+		if strings.Contains(line, `"truncated":true`) && strings.Contains(line, "message-too-large") {
+			truncated++
+		} else {
+			whole++
+		}
+	}
+	if truncated != 4 || whole == 0 {
+		t.Errorf("with --max-message 1K: %d truncated, %d whole messages; want 4 truncated", truncated, whole)
 	}
 }

@@ -8,6 +8,6 @@ import (
 )
 
 // runPipeline analyses src and delivers the results to sink.
-func runPipeline(ctx context.Context, src capture.Source, sink pipeline.Sink) (pipeline.Stats, error) {
-	return pipeline.Run(ctx, src, pipeline.Options{}, sink)
+func runPipeline(ctx context.Context, src capture.Source, opts pipeline.Options, sink pipeline.Sink) (pipeline.Stats, error) {
+	return pipeline.Run(ctx, src, opts, sink)
 }

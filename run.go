@@ -277,10 +277,10 @@ func (r *runner) run(ctx context.Context) (status int) {
 		sink := export.Select(r.cfg.sel, guard)
 		if r.progress != nil && r.env.StderrTTY && !r.cfg.noProgres {
 			stop := r.progress.start(r.env.Stderr, r.env.StderrWidth)
-			_, runErr = runPipeline(pctx, r.src, sink)
+			_, runErr = runPipeline(pctx, r.src, r.cfg.limits, sink)
 			stop()
 		} else {
-			_, runErr = runPipeline(pctx, r.src, sink)
+			_, runErr = runPipeline(pctx, r.src, r.cfg.limits, sink)
 		}
 	}
 	if runErr != nil && pctx.Err() != nil && errors.Is(runErr, context.Canceled) {

@@ -27,7 +27,7 @@ func (r *runner) runTUI(ctx, pctx context.Context, pcancel context.CancelFunc, g
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, pipeErr = runPipeline(pctx, src, sink)
+		_, pipeErr = runPipeline(pctx, src, r.cfg.limits, sink)
 		if pipeErr != nil && !errors.Is(pipeErr, context.Canceled) {
 			s := describe(pipeErr)
 			errText.Store(&s)
