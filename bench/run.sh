@@ -11,6 +11,8 @@
 #   TSHARK=auto|0                      run tshark when installed (auto) or never (0)
 #   REPEAT=3                           runs per wsscope/floor measurement; the fastest
 #                                      (by wall time) is kept (tshark runs once)
+#   BIG=2GB                            also check peak RSS and counts of wsscope --json on
+#                                      captures of this size (one run each; "" = skip)
 #   PROFILE=0|1                        1: perf-profile the --json run of each capture;
 #                                      top 15 written to $OUT/KIND-SIZE.perf.txt
 # Exit status: 0 when every count matched, 1 on any mismatch.
@@ -23,6 +25,7 @@ OUT=${OUT:-bench/out}
 TSHARK=${TSHARK:-auto}
 PROFILE=${PROFILE:-0}
 REPEAT=${REPEAT:-3}
+BIG=${BIG-}
 mkdir -p "$OUT"
 export LC_ALL=C
 
@@ -195,6 +198,26 @@ END {
 rm -f "$ROWS.sizes"
 echo
 echo "x tshark: tshark wall time / this row's wall time; x floor: this row / floor."
+if [ -n "$BIG" ]; then
+	echo
+	echo "memory on $BIG captures (wsscope --json piped to a counter, one run):"
+	for kind in $KINDS; do
+		F=$OUT/$kind-$BIG-s$SEED.pcap
+		if [ ! -s "$F" ] || [ ! -s "$F.meta.json" ]; then
+			echo "generating $F ..." >&2
+			"$OUT/gencap" -kind "$kind" -size "$BIG" -seed "$SEED" -o "$F" >/dev/null
+		fi
+		cat "$F" >/dev/null
+		want=$(metaval "$F.meta.json" messages)
+		measure1 "$OUT/big.txt" sh -c "\"\$0\" -r \"\$1\" --json --no-progress | grep -c '^{\"record\":\"message\"'" "$WS" "$F"
+		n=$(cat "$OUT/big.txt")
+		check "$kind@$BIG" wsscope messages "$n" "$want"
+		ok=met
+		awk -v r="$RSS" 'BEGIN{exit !(r>=150)}' && ok=MISSED
+		printf "  %-6s %-7s %6s peak RSS %6s MB, %7.2f s, %s messages (generator: %s)\n" "$ok" "$kind" "$BIG" "$RSS" "$WALL" "$n" "$want"
+	done
+fi
+echo
 echo "cpu s: user+system CPU time; wall is the best of REPEAT=$REPEAT runs (tshark: 1 run)."
 echo "msgs/s: messages the generator wrote (controls included) / wall time."
 if [ "$FAIL" != 0 ]; then
