@@ -228,23 +228,6 @@ func (cs *connState) Anomaly(a *wsdecode.Anomaly) {
 	r.emitAnomaly(cs.pc)
 }
 
-// Severity returns the severity of a wsdecode anomaly code: "error" for
-// protocol violations, "warning" for damage and limits, "info" for legal
-// oddities.
-func Severity(code string) string {
-	switch code {
-	case wsdecode.CodeNonMinimalLength:
-		return "info"
-	case wsdecode.CodeGap, wsdecode.CodeTruncated, wsdecode.CodeResyncSkipped, wsdecode.CodeResyncGuess, wsdecode.CodeContextLost,
-		wsdecode.CodeMessageTooLarge, wsdecode.CodeInflateRatio, wsdecode.CodeTooManyFrames,
-		wsdecode.CodeTooManyAnomalies, wsdecode.CodeCompressedTooLarge,
-		wsdecode.CodeExtSyntax, wsdecode.CodeExtUnknown, wsdecode.CodeExtUnknownParam,
-		wsdecode.CodeExtInvalidParam, wsdecode.CodeExtDuplicateParam, wsdecode.CodeExtMultiple:
-		return "warning"
-	}
-	return "error"
-}
-
 // captureAnomalies reports capture-level findings (Sink.Anomaly with a nil
 // Conn) at the end of the run: connections evicted from a full flow table
 // and packets the kernel dropped.
