@@ -71,6 +71,13 @@ type Conn struct {
 	Server netip.AddrPort
 	// User is free for the Handler (e.g. its decoder state).
 	User any
+	// Born and Last are the numbers of the packets that created the TCP
+	// connection and that touched it last, set before each End call. They
+	// order ends the way one Assembler does (Close: by Born; idle Flush:
+	// least recently active first, by Last), so the output of several
+	// Assemblers that each see some of a capture's connections (sharding by
+	// flow) can be merged into the order of one that sees them all.
+	Born, Last uint64
 }
 
 // EndReason tells how a connection ended.

@@ -65,6 +65,8 @@ type conn struct {
 	seq        uint64 // creation order
 	prev, next *conn
 	lastSeen   time.Time
+	born       uint64 // number of the packet that created it
+	lastPkt    uint64 // number of its latest packet
 	pkts       uint64
 	state      uint8
 	ws         bool // the WebSocket phase has begun (both directions)
@@ -109,11 +111,7 @@ func (k flowKey) addr(side int) netip.AddrPort {
 func (a *Assembler) Add(p *capture.Packet) {
 	a.stats.Packets++
 	at := Meta{Time: p.Time, Packet: p.Num}
-	if a.lastFlush.IsZero() {
-		a.lastFlush = p.Time
-	} else if d := p.Time.Sub(a.lastFlush); d >= a.cfg.IdleTimeout/4 || d < -a.cfg.IdleTimeout {
-		a.Flush(p.Time)
-	}
+	a.Tick(p.Time)
 	key, side := makeKey(p.Src, p.Dst)
 	var c *conn
 	if a.last != nil && a.lastKey == key {
@@ -137,9 +135,11 @@ func (a *Assembler) Add(p *capture.Packet) {
 			return
 		}
 		c = a.newConn(key)
+		c.born = p.Num
 	}
 	a.last, a.lastKey = c, key
 	c.lastSeen = p.Time
+	c.lastPkt = p.Num
 	c.pkts++
 	a.touch(c)
 	switch c.state {
@@ -310,6 +310,21 @@ func (a *Assembler) ack(c *conn, s int, ack uint32) {
 	}
 }
 
+// Tick advances the capture clock to now exactly as Add does for a packet
+// at now, ending idle connections when a Flush is due (every IdleTimeout/4
+// of capture time, or when time steps back by more than IdleTimeout). Add
+// calls it; an Assembler given only some of a capture's packets (one shard
+// of several, each with its own Assembler) is ticked with the time of every
+// packet it is not given, so that it flushes at the same packets as a
+// single Assembler given all of them.
+func (a *Assembler) Tick(now time.Time) {
+	if a.lastFlush.IsZero() {
+		a.lastFlush = now
+	} else if d := now.Sub(a.lastFlush); d >= a.cfg.IdleTimeout/4 || d < -a.cfg.IdleTimeout {
+		a.Flush(now)
+	}
+}
+
 // Flush ends connections idle since before now minus IdleTimeout
 // (WebSocketIdleTimeout for upgraded ones). Add calls it as capture time
 // advances; call it for live captures on a timer.
@@ -394,6 +409,7 @@ func (a *Assembler) end(c *conn, why EndReason, at Meta) {
 			a.report(c, u)
 		}
 		u.ended = true
+		u.pub.Born, u.pub.Last = c.born, c.lastPkt
 		a.h.End(&u.pub, why, at)
 	}
 }
