@@ -20,6 +20,8 @@ type config struct {
 	list      bool   // -D
 	count     int64  // -c N (0: no limit)
 	writeRaw  string // -w FILE
+	bufSize   int    // -B SIZE: live capture ring size in bytes (0: default)
+	dropUser  string // -Z USER: drop root privileges after opening the capture
 	filter    string // trailing arguments joined by spaces
 	jsonOut   bool
 	textOut   bool
@@ -113,6 +115,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.list, "D", false, "")
 	fs.Int64Var(&cfg.count, "c", 0, "")
 	fs.StringVar(&cfg.writeRaw, "w", "", "")
+	var bufSize kibFlag
+	fs.Var(&bufSize, "B", "")
+	fs.StringVar(&cfg.dropUser, "Z", "", "")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "")
 	fs.BoolVar(&cfg.textOut, "text", false, "")
 	fs.BoolVar(&cfg.tuiOut, "tui", false, "")
@@ -239,6 +244,13 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.writeRaw != "" && cfg.iface == "" {
 		return nil, usagef("-w saves a live capture: use it with -i")
 	}
+	cfg.bufSize = int(bufSize)
+	if cfg.bufSize != 0 && cfg.iface == "" {
+		return nil, usagef("-B sizes the live capture buffer: use it with -i")
+	}
+	if cfg.dropUser != "" && cfg.iface == "" {
+		return nil, usagef("-Z drops privileges after opening a live capture: use it with -i")
+	}
 	n := 0
 	for _, b := range []bool{cfg.jsonOut, cfg.textOut, cfg.tuiOut} {
 		if b {
@@ -287,5 +299,27 @@ func (f *sizeFlag) Set(s string) error {
 		return fmt.Errorf("%q is not a size (e.g. 4096, 512K, 64M, 1G)", s)
 	}
 	*f = sizeFlag(v * mult)
+	return nil
+}
+
+// kibFlag is -B: a size in KiB like tcpdump's -B when given as a plain
+// number, or with a K, M or G suffix as sizeFlag.
+type kibFlag int64
+
+func (f *kibFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+
+func (f *kibFlag) Set(s string) error {
+	var v sizeFlag
+	t := strings.TrimSpace(s)
+	if _, err := strconv.ParseInt(t, 10, 64); err == nil {
+		t += "K"
+	}
+	if err := v.Set(t); err != nil {
+		return err
+	}
+	if v > 1<<30 {
+		return fmt.Errorf("%q: at most 1G", s)
+	}
+	*f = kibFlag(v)
 	return nil
 }

@@ -14,12 +14,14 @@ import (
 	"github.com/wsscope/wsscope/capture"
 )
 
-// openLive opens a live capture on iface with a tcpdump filter. With rawFile
-// set (-w), every packet the kernel filter passes is also saved there as
-// pcapng; closing the returned Source completes the file. stop may be called
-// from another goroutine to make a blocked Next return io.EOF.
-func openLive(iface, filter, rawFile string) (src capture.Source, stop func() error, err error) {
-	opts := capture.LiveOptions{Filter: filter}
+// openLive opens a live capture on c.iface with the tcpdump filter c.filter
+// and a ring of c.bufSize bytes (-B). With c.writeRaw set (-w), every packet
+// the kernel filter passes is also saved there as pcapng; closing the
+// returned Source completes the file. stop may be called from another
+// goroutine to make a blocked Next return io.EOF.
+func openLive(c *config) (src capture.Source, stop func() error, err error) {
+	iface, filter, rawFile := c.iface, c.filter, c.writeRaw
+	opts := capture.LiveOptions{Filter: filter, BufferSize: c.bufSize}
 	var saver *rawSaver
 	if rawFile != "" {
 		f, err := os.Create(rawFile)

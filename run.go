@@ -324,7 +324,7 @@ func (r *runner) open(mode outputMode) error {
 	c := r.cfg
 	opts := capture.Options{Filter: c.filter}
 	if c.iface != "" {
-		src, stop, err := openLive(c.iface, c.filter, c.writeRaw)
+		src, stop, err := openLive(c)
 		if err != nil {
 			return err
 		}
