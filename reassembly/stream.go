@@ -14,7 +14,7 @@ type half struct {
 	ack       uint32 // highest acknowledgement by the peer
 	holeMark  uint64 // conn packet count when the peer acked past a hole; 0 none
 	ooo       []seg  // out-of-order segments, sorted, not overlapping
-	ring      []byte // last delivered bytes (ConflictWindow), lazily allocated
+	ring      []byte // last delivered bytes (up to ConflictWindow), grown as data is delivered
 	ringLen   int    // valid bytes in ring, ending at next
 }
 
@@ -150,14 +150,26 @@ func (a *Assembler) remember(c *conn, h *half, data []byte) {
 	if w <= 0 {
 		return
 	}
-	if h.ring == nil {
-		h.ring = make([]byte, w)
-	}
 	if len(data) > w {
 		data = data[len(data)-w:]
 	}
 	// data ends at h.next (already advanced).
 	start := h.next - uint32(len(data))
+	if need := min(h.ringLen+len(data), w); len(h.ring) < need {
+		// The ring grows with what was delivered (powers of two up to
+		// w), so that a table full of connections that sent a few bytes
+		// (handshakes, floods) does not hold w bytes each.
+		n := max(len(h.ring), 64)
+		for n < need {
+			n <<= 1
+		}
+		ring := make([]byte, min(n, w))
+		for i, p := 0, start-uint32(h.ringLen); i < h.ringLen; i, p = i+1, p+1 {
+			ring[int(p)&(len(ring)-1)] = h.ring[int(p)&(len(h.ring)-1)]
+		}
+		h.ring = ring
+	}
+	w = len(h.ring)
 	i := int(start) & (w - 1)
 	k := copy(h.ring[i:], data)
 	copy(h.ring, data[k:])
