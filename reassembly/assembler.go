@@ -22,8 +22,12 @@ type Assembler struct {
 	h     Handler
 	conns map[flowKey]*conn
 
-	// LRU list of connections, least recently active first.
-	head, tail *conn
+	// LRU list of live (not closed) connections, least recently active
+	// first.
+	lru connList
+	// Closed connections kept for ClosedTimeout to absorb late packets,
+	// oldest first (their lastSeen is the time they closed).
+	closed connList
 
 	last    *conn
 	lastKey flowKey
@@ -37,6 +41,35 @@ type Assembler struct {
 }
 
 type flowKey struct{ a, b netip.AddrPort }
+
+// connList is a doubly linked list of connections through conn.prev/next.
+// A connection is in exactly one list: Assembler.lru while live,
+// Assembler.closed once closed.
+type connList struct{ head, tail *conn }
+
+func (l *connList) pushBack(c *conn) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+func (l *connList) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
 
 // New returns an Assembler delivering to h.
 func New(cfg Config, h Handler) *Assembler {
@@ -57,7 +90,7 @@ func (a *Assembler) Stats() Stats { return a.stats }
 const (
 	csActive  uint8 = iota // handshake detection or WebSocket
 	csIgnored              // not HTTP/WebSocket: only lifecycle is tracked
-	csClosed               // over; kept to absorb late packets until idle
+	csClosed               // over; a small tombstone kept ClosedTimeout to absorb late packets
 )
 
 type conn struct {
@@ -138,13 +171,14 @@ func (a *Assembler) Add(p *capture.Packet) {
 		c.born = p.Num
 	}
 	a.last, a.lastKey = c, key
+	if c.state == csClosed {
+		return // a late packet, absorbed by the tombstone
+	}
 	c.lastSeen = p.Time
 	c.lastPkt = p.Num
 	c.pkts++
 	a.touch(c)
 	switch c.state {
-	case csClosed:
-		return
 	case csIgnored:
 		a.lifecycleOnly(c, side, p, at)
 		return
@@ -167,58 +201,43 @@ func (a *Assembler) isReuse(c *conn, side int, p *capture.Packet) bool {
 }
 
 func (a *Assembler) newConn(key flowKey) *conn {
-	if len(a.conns) >= a.cfg.MaxConns && a.head != nil {
-		victim := a.head
-		if victim.state != csClosed {
+	if len(a.conns) >= a.cfg.MaxConns {
+		// Tombstones of closed connections go first, then the least
+		// recently active connection.
+		if t := a.closed.head; t != nil {
+			a.remove(t)
+		} else if victim := a.lru.head; victim != nil {
 			a.stats.Evicted++
 			a.stats.Limits++
 			a.anomaly(victim, -1, "limit", "warning", "flow table full (MaxConns): connection evicted", Meta{Time: victim.lastSeen})
 			a.end(victim, EndLimit, Meta{Time: victim.lastSeen})
+			a.remove(victim)
 		}
-		a.remove(victim)
 	}
 	c := &conn{key: key, seq: a.nextSeq, synSide: -1, clientSide: -1}
 	a.nextSeq++
 	a.conns[key] = c
 	a.stats.Flows++
-	a.pushBack(c)
+	a.lru.pushBack(c)
 	return c
 }
 
-func (a *Assembler) pushBack(c *conn) {
-	c.prev, c.next = a.tail, nil
-	if a.tail != nil {
-		a.tail.next = c
-	} else {
-		a.head = c
-	}
-	a.tail = c
-}
-
-func (a *Assembler) unlink(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		a.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		a.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
-
+// touch marks a live connection as the most recently active.
 func (a *Assembler) touch(c *conn) {
-	if a.tail == c {
+	if a.lru.tail == c {
 		return
 	}
-	a.unlink(c)
-	a.pushBack(c)
+	a.lru.unlink(c)
+	a.lru.pushBack(c)
 }
 
+// remove drops c from the flow table.
 func (a *Assembler) remove(c *conn) {
-	a.unlink(c)
+	if c.state == csClosed {
+		a.closed.unlink(c)
+	} else {
+		a.lru.unlink(c)
+	}
 	if a.conns[c.key] == c {
 		delete(a.conns, c.key)
 	}
@@ -318,6 +337,10 @@ func (a *Assembler) ack(c *conn, s int, ack uint32) {
 // packet it is not given, so that it flushes at the same packets as a
 // single Assembler given all of them.
 func (a *Assembler) Tick(now time.Time) {
+	// Tombstones of closed connections expire after ClosedTimeout.
+	for t := a.closed.head; t != nil && now.Sub(t.lastSeen) >= a.cfg.ClosedTimeout; t = a.closed.head {
+		a.remove(t)
+	}
 	if a.lastFlush.IsZero() {
 		a.lastFlush = now
 	} else if d := now.Sub(a.lastFlush); d >= a.cfg.IdleTimeout/4 || d < -a.cfg.IdleTimeout {
@@ -332,7 +355,10 @@ func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
 	cut := now.Add(-a.cfg.IdleTimeout)
 	cutWS := now.Add(-a.cfg.WebSocketIdleTimeout)
-	for c := a.head; c != nil; {
+	for t := a.closed.head; t != nil && now.Sub(t.lastSeen) >= a.cfg.ClosedTimeout; t = a.closed.head {
+		a.remove(t)
+	}
+	for c := a.lru.head; c != nil; {
 		if !c.lastSeen.Before(cut) {
 			break
 		}
@@ -341,9 +367,7 @@ func (a *Assembler) Flush(now time.Time) {
 			c = next // a quiet WebSocket: kept longer
 			continue
 		}
-		if c.state != csClosed {
-			a.end(c, EndTimeout, Meta{Time: c.lastSeen})
-		}
+		a.end(c, EndTimeout, Meta{Time: c.lastSeen})
 		a.remove(c)
 		c = next
 	}
@@ -353,10 +377,8 @@ func (a *Assembler) Flush(now time.Time) {
 // the position of the end of the capture. The Assembler is empty afterwards.
 func (a *Assembler) Close(at Meta) {
 	var open []*conn
-	for c := a.head; c != nil; c = c.next {
-		if c.state != csClosed {
-			open = append(open, c)
-		}
+	for c := a.lru.head; c != nil; c = c.next {
+		open = append(open, c)
 	}
 	slices.SortFunc(open, func(x, y *conn) int {
 		switch {
@@ -370,11 +392,14 @@ func (a *Assembler) Close(at Meta) {
 	for _, c := range open {
 		a.end(c, EndCapture, at)
 	}
-	for c := a.head; c != nil; {
-		next := c.next
+	for c := a.lru.head; c != nil; c = a.lru.head {
 		a.remove(c)
-		c = next
 	}
+	for c := a.closed.head; c != nil; c = a.closed.head {
+		a.remove(c)
+	}
+	clear(a.conns)
+	a.conns = make(map[flowKey]*conn) // a map never shrinks: start afresh
 }
 
 // end finishes a connection: outstanding holes are handed on as gaps,
@@ -396,10 +421,10 @@ func (a *Assembler) end(c *conn, why EndReason, at Meta) {
 	}
 	a.freeBuffers(c)
 	if c.state == csIgnored && len(c.ups) == 0 {
-		c.state = csClosed
+		a.close(c, at)
 		return
 	}
-	c.state = csClosed
+	a.close(c, at)
 	for _, u := range c.ups {
 		if u.ended {
 			continue
@@ -412,6 +437,22 @@ func (a *Assembler) end(c *conn, why EndReason, at Meta) {
 		u.pub.Born, u.pub.Last = c.born, c.lastPkt
 		a.h.End(&u.pub, why, at)
 	}
+	// Only a tombstone remains: the upgrades (handshakes, anomalies) are
+	// released.
+	clear(c.ups)
+	c.ups, c.cur = nil, nil
+}
+
+// close turns c into a tombstone: moved from the LRU list to the closed
+// list, where it absorbs late packets for ClosedTimeout.
+func (a *Assembler) close(c *conn, at Meta) {
+	a.lru.unlink(c)
+	c.state = csClosed
+	c.preAnoms, c.preSides = nil, nil
+	if t := at.Time; !t.IsZero() && t.After(c.lastSeen) {
+		c.lastSeen = t
+	}
+	a.closed.pushBack(c)
 }
 
 func (a *Assembler) freeBuffers(c *conn) {

@@ -29,6 +29,13 @@ type Config struct {
 	// looking for the Upgrade handshake: a header block, or bytes held back
 	// while waiting for the other side (default 64 KiB).
 	MaxHandshakeBytes int
+	// ClosedTimeout is how long, in capture time, a closed connection (FIN
+	// both ways, RST, or ended otherwise) is remembered as a small
+	// tombstone (no buffers, no handshake) so that late packets of it —
+	// a last ACK, a retransmitted FIN — are absorbed rather than taken for
+	// a new connection (default 10 s). Tombstones count against MaxConns
+	// and are dropped first when the table is full.
+	ClosedTimeout time.Duration
 	// ReorderWindow is how many further packets of a connection are waited
 	// for after the peer acknowledged data that was not captured, before
 	// the hole is given up as a Gap (default 16). It tolerates packets
@@ -50,6 +57,7 @@ const (
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultWebSocketIdle      = time.Hour
 	DefaultMaxHandshakeBytes  = 64 << 10
+	DefaultClosedTimeout      = 10 * time.Second
 	DefaultReorderWindow      = 16
 	DefaultConflictWindow     = 4096
 )
@@ -73,6 +81,9 @@ func (c Config) withDefaults() Config {
 	c.WebSocketIdleTimeout = max(c.WebSocketIdleTimeout, c.IdleTimeout)
 	if c.MaxHandshakeBytes <= 0 {
 		c.MaxHandshakeBytes = DefaultMaxHandshakeBytes
+	}
+	if c.ClosedTimeout <= 0 {
+		c.ClosedTimeout = DefaultClosedTimeout
 	}
 	if c.ReorderWindow <= 0 {
 		c.ReorderWindow = DefaultReorderWindow
