@@ -15,6 +15,7 @@ type Conn struct {
 	cfg Config
 	h   Handler
 	s   [2]stream
+	mk  maskStats // client masking keys (maskkey.go)
 }
 
 // stream is the decoder state of one direction.
@@ -119,6 +120,7 @@ func (c *Conn) Close(at Meta) {
 	for d := range c.s {
 		c.s[d].end(at)
 	}
+	c.mk.report(c.h)
 }
 
 func (s *stream) feed(data []byte, at Meta) {
@@ -230,8 +232,12 @@ func (s *stream) beginFrame(h []byte, at Meta) {
 	if nonMin {
 		s.addAnomaly(a, hm, CodeNonMinimalLength, "payload length %d encoded in %d bytes", f.PayloadLen, f.HeaderLen-2-4*b2i(f.Masked))
 	}
-	if s.dir == FromClient && !f.Masked {
-		s.addAnomaly(a, hm, CodeUnmaskedClient, "client frame not masked (RFC 6455 §5.3)")
+	if s.dir == FromClient {
+		if !f.Masked {
+			s.addAnomaly(a, hm, CodeUnmaskedClient, "client frame not masked (RFC 6455 §5.3)")
+		} else if !s.guess {
+			s.c.mk.see(&f.MaskKey, &hm)
+		}
 	}
 	if s.dir == FromServer && f.Masked {
 		s.addAnomaly(a, hm, CodeMaskedServer, "server frame masked (RFC 6455 §5.1)")

@@ -76,7 +76,8 @@ func boundaryCases(t testing.TB) []dcase {
 			enc(fr{op: OpContinuation, mask: true, key: [4]byte{1, 2, 3, 4}, payload: hello[2:17]}), // splits 😀
 			enc(fr{op: OpContinuation, mask: true, key: testKey}),
 			enc(fr{fin: true, op: OpContinuation, mask: true, key: testKey, payload: hello[17:]}),
-		), want: []wantMsg{{op: OpPing, payload: "p"}, {op: OpText, payload: string(hello)}}},
+		), want: []wantMsg{{op: OpPing, payload: "p"}, {op: OpText, payload: string(hello)}},
+			codes: []string{CodeMaskKeyRepeated}}, // testKey on 4 of 5 frames
 		dcase{name: "rsv1-no-ext", dir: FromServer, in: enc(fr{fin: true, rsv: 4, op: OpText, payload: []byte("a")}),
 			want: []wantMsg{{op: OpText, payload: "a"}}, codes: []string{CodeUnexpectedRSV}},
 		dcase{name: "rsv2", dir: FromServer, in: enc(fr{fin: true, rsv: 2, op: OpBinary, payload: []byte("a")}),

@@ -105,6 +105,8 @@
 //	resync-skipped         stream   bytes skipped while searching for a frame header after a gap
 //	resync-guess           message  decoded from a frame header found by search after a gap, position not yet confirmed (see above)
 //	data-after-close       stream   a frame after this direction's close frame (reported once)
+//	mask-key-zero          stream   at Close, once: client frames masked with the all-zero key (count; see maskkey.go)
+//	mask-key-repeated      stream   at Close, once: client frames reusing a recent masking key, from 2 repeats (count; see maskkey.go)
 //	ext-syntax             handshake  malformed Sec-WebSocket-Extensions entry
 //	ext-unknown            handshake  extension other than permessage-deflate / deflate-frame
 //	ext-unknown-param      handshake  unknown deflate parameter
