@@ -204,6 +204,7 @@ func (j *JSONWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 			b = appendJSONString(b, a.Code)
 			b = append(b, `,"detail":`...)
 			b = appendJSONString(b, a.Detail)
+			b = appendSecurity(b, a.Code)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -447,6 +448,7 @@ func (j *JSONWriter) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 	b = appendJSONString(b, a.Detail)
 	b = append(b, `,"severity":`...)
 	b = appendOptString(b, a.Severity)
+	b = appendSecurity(b, a.Code)
 	b = append(b, `,"from":`...)
 	b = appendOptString(b, a.From)
 	b = append(b, `,"packet":`...)

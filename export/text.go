@@ -298,6 +298,11 @@ func (t *TextWriter) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 		b, _ = AppendEscaped(b, a.Severity, 16)
 		b = append(b, ' ')
 	}
+	if risk := pipeline.SecurityRisk(a.Code); risk != "" {
+		b = append(b, "SECURITY "...)
+		b = append(b, risk...)
+		b = append(b, ' ')
+	}
 	b, _ = AppendEscaped(b, a.Code, 64)
 	if a.From != "" || a.Packet != 0 {
 		b = append(b, " ("...)

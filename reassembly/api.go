@@ -62,6 +62,10 @@ type Handshake struct {
 	Subprotocol        string   // accepted
 	AcceptedExtensions []string // response Sec-WebSocket-Extensions values (authoritative)
 	Upgraded           bool     // 101 with a valid upgrade: the rest is WebSocket
+	// RequestCut is set when the end of the request's headers was not
+	// captured (handshake-gap): a header missing from RequestHeaders may
+	// have been sent.
+	RequestCut bool
 }
 
 // Conn identifies one TCP connection that carried an HTTP Upgrade.

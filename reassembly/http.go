@@ -470,6 +470,7 @@ func (a *Assembler) hgap(c *conn, s int, n int64, at Meta) {
 func (a *Assembler) fail(c *conn, s int, code, detail string, at Meta) {
 	if u := c.cur; u != nil && !u.reported {
 		a.addUpAnomaly(u, s, code, "error", detail, at)
+		a.findings(u)
 		a.report(c, u)
 	} else if u != nil {
 		a.anomaly(c, s, code, "error", detail, at)
@@ -562,6 +563,7 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			}
 			setRequest(&u.hs, method, uri, proto, hdrs, at)
 			if a.cut {
+				u.hs.RequestCut = true
 				a.addUpAnomaly(u, s, CodeHandshakeGap, "error", "end of the upgrade request lost (not captured); its headers are incomplete", at)
 			} else {
 				for _, f := range checkRequest(&u.hs) {
@@ -573,7 +575,7 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			return true
 		}
 		if a.cut {
-			hs := &Handshake{}
+			hs := &Handshake{RequestCut: true}
 			setRequest(hs, method, uri, proto, hdrs, at)
 			hc.reqs = append(hc.reqs, reqInfo{partial: hs})
 			sd.st = stWait
@@ -638,6 +640,7 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		u.hs.Upgraded = respWS || !hasHeader(hdrs, "Upgrade")
 		c.cur = u
 		if !u.hs.Upgraded {
+			a.findings(u)
 			a.report(c, u)
 			a.ignore(c)
 			return false
@@ -653,6 +656,7 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			o.role = roleClient
 		}
 		hc.reqs = nil
+		a.findings(u)
 		a.report(c, u)
 		return true
 	}
@@ -665,6 +669,7 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		setResponse(&u.hs, proto, status, reason, hdrs, at)
 		u.hs.Upgraded = false
 		a.addUpAnomaly(u, s, CodeRefused, "warning", "upgrade refused with status "+strconv.Itoa(status)+" "+string(reason), at)
+		a.findings(u)
 		a.report(c, u)
 		c.cur = nil
 		if o.st == stWait {
