@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,6 +86,17 @@ type ui struct {
 	copyPending bool
 	connIDs     []uint64 // connection index → ID, grown as needed
 	connOrder   []int    // connection indexes by ID: row i+2 of the connections pane
+
+	// Background jobs (jobs.go).
+	box        mailbox
+	jobs       sync.WaitGroup
+	scanJob    *job // filter being applied
+	findJob    *job // search running
+	exportJob  *job // export running
+	viewGen    int  // bumped when the filter changes
+	findGen    int  // bumped at every search
+	searching  bool
+	pendingSel int64 // message to select once the filter has scanned it, -1 none
 }
 
 func newUI(m *Model, opts Options) *ui {
@@ -94,7 +106,7 @@ func newUI(m *Model, opts Options) *ui {
 	u := &ui{
 		app: tview.NewApplication(), m: m, opts: opts,
 		follow: !opts.NoFollow, relTime: opts.RelativeTime,
-		selConn: -1, selMsg: -1, hConns: 8,
+		selConn: -1, selMsg: -1, hConns: 8, pendingSel: -1,
 	}
 	u.view.reset(AnyFilter())
 	u.snap = m.snapshot()
@@ -174,7 +186,7 @@ func (u *ui) titles() {
 	if u.selConn >= 0 {
 		what = "conn " + strconv.FormatUint(u.connID(u.selConn), 10)
 	}
-	t := fmt.Sprintf("Messages: %s (%d)", what, len(u.view.idx))
+	t := fmt.Sprintf("Messages: %s (%d)", what, u.view.rows())
 	if u.follow {
 		t += " follow"
 	}
@@ -234,12 +246,10 @@ func (u *ui) sortConns() {
 func (u *ui) refresh() {
 	u.snap = u.m.snapshot()
 	u.sortConns()
-	if u.view.sync(&u.snap) > 0 && u.follow {
-		u.msgs.table.Select(len(u.view.idx), 0)
-		u.msgs.table.ScrollToEnd()
-	}
-	if u.follow && u.selMsg < 0 && len(u.view.idx) > 0 {
-		u.msgs.table.Select(len(u.view.idx), 0)
+	u.drain()
+	u.scanView()
+	if u.follow && u.selMsg < 0 && u.view.rows() > 0 {
+		u.msgs.table.Select(u.view.rows(), 0)
 	}
 	u.showDetail(false)
 	u.bar.refresh()
@@ -266,16 +276,24 @@ func (u *ui) connSelected(row int) {
 // still shown (else the nearest one).
 func (u *ui) applyFilter(f Filter) {
 	keep := u.selMsg
+	u.scanJob.stop() // its batches are dropped (older viewGen)
+	u.scanJob = nil
+	u.findJob.stop()
+	u.searching = false
+	u.viewGen++
 	u.view.reset(f)
-	u.view.sync(&u.snap)
-	u.msgs.invalidate()
-	if u.follow || keep < 0 {
-		u.selectRow(len(u.view.idx) - 1)
-	} else {
-		i := sort.Search(len(u.view.idx), func(i int) bool { return int64(u.view.idx[i]) >= keep })
-		u.selectRow(min(i, len(u.view.idx)-1))
+	u.pendingSel = -1
+	if !u.follow && keep >= 0 {
+		u.pendingSel = keep
 	}
-	if len(u.view.idx) == 0 {
+	u.scanView()
+	u.msgs.invalidate()
+	if u.pendingSel < 0 {
+		u.selectRow(u.view.rows() - 1)
+	} else {
+		u.viewGrew(0)
+	}
+	if u.view.rows() == 0 {
 		u.selMsg = -1
 		u.showDetail(false)
 	}
@@ -295,12 +313,12 @@ func (u *ui) selectRow(i int) {
 // last row pauses follow mode; reaching it resumes follow mode.
 func (u *ui) msgSelected(row int) {
 	i := row - 1
-	if i < 0 || i >= len(u.view.idx) {
+	if i < 0 || i >= u.view.rows() {
 		u.selMsg = -1
 	} else {
-		u.selMsg = int64(u.view.idx[i])
+		u.selMsg = int64(u.view.at(i))
 	}
-	u.follow = len(u.view.idx) > 0 && i == len(u.view.idx)-1
+	u.follow = u.view.rows() > 0 && i == u.view.rows()-1
 	u.showDetail(false)
 }
 
@@ -332,6 +350,15 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyCtrlC:
 		u.app.Stop()
 		return nil
+	case tcell.KeyEscape:
+		if u.searching {
+			u.findJob.stop()
+			u.findGen++
+			u.searching = false
+			u.status.notify("search cancelled")
+			return nil
+		}
+		return ev
 	case tcell.KeyTab:
 		u.cycleFocus(1)
 		return nil
@@ -366,7 +393,7 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case 'F':
 		u.follow = !u.follow
 		if u.follow {
-			u.selectRow(len(u.view.idx) - 1)
+			u.selectRow(u.view.rows() - 1)
 		}
 		u.status.refresh()
 	case 't':
@@ -500,12 +527,7 @@ func (u *ui) findNext(dir int) {
 		return
 	}
 	row, _ := u.msgs.table.GetSelection()
-	r := u.search.find(&u.snap, &u.view, row-1, dir)
-	if r < 0 {
-		u.status.notify("not found: " + u.search.text)
-		return
-	}
-	u.selectRow(r)
+	u.startFind(row-1, dir)
 }
 
 // promptDone applies what was typed in the filter bar.
@@ -540,17 +562,27 @@ func (u *ui) promptDone(kind int, text string) {
 	}
 }
 
-func (u *ui) selPayload() ([]byte, *msgRec) {
+// clipMax bounds the payload bytes copied to the clipboard.
+const clipMax = 1 << 20
+
+// selPayload reads the selected message's payload from the spill: at most
+// max bytes (all kept bytes if max < 0).
+func (u *ui) selPayload(max int) ([]byte, *msgRec, *msgDetail) {
 	if u.selMsg < 0 || int(u.selMsg) >= u.snap.nMsgs() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r := u.snap.msg(int(u.selMsg))
-	return u.snap.payload(r), r
+	d, err := u.snap.readDetail(r, max, false)
+	if err != nil {
+		u.status.notify(err.Error())
+		return nil, r, nil
+	}
+	return d.payload, r, d
 }
 
 func (u *ui) savePayload(path string) {
-	p, r := u.selPayload()
-	if r == nil || path == "" {
+	p, r, d := u.selPayload(-1)
+	if r == nil || d == nil || path == "" {
 		return
 	}
 	if err := os.WriteFile(path, p, 0o600); err != nil {
@@ -559,17 +591,26 @@ func (u *ui) savePayload(path string) {
 	}
 	msg := fmt.Sprintf("saved %d bytes to %s", len(p), path)
 	if r.flags&(fPayloadCut|fPayloadGone|fTruncated|fIncomplete) != 0 {
-		msg += fmt.Sprintf(" (PARTIAL: message is %d bytes)", r.length)
+		msg += fmt.Sprintf(" (PARTIAL: message is %d bytes)", d.length)
 	}
 	u.status.notify(msg)
 }
 
 // copy puts the selected payload on the terminal's clipboard with OSC 52
-// (tcell's Screen.SetClipboard), as text, hex or base64.
+// (tcell's Screen.SetClipboard), as text, hex or base64: at most clipMax
+// payload bytes.
 func (u *ui) copy(how rune) {
-	p, r := u.selPayload()
-	if r == nil || u.screen == nil {
+	if how != 't' && how != 'h' && how != 'b' {
+		u.status.notify("copy cancelled")
 		return
+	}
+	p, r, d := u.selPayload(clipMax + 1)
+	if r == nil || d == nil || u.screen == nil {
+		return
+	}
+	cut := ""
+	if len(p) > clipMax {
+		p, cut = p[:clipMax], fmt.Sprintf(" (first %d payload bytes)", clipMax)
 	}
 	var out []byte
 	switch how {
@@ -579,12 +620,9 @@ func (u *ui) copy(how rune) {
 		out = []byte(hex.EncodeToString(p))
 	case 'b':
 		out = []byte(base64.StdEncoding.EncodeToString(p))
-	default:
-		u.status.notify("copy cancelled")
-		return
 	}
 	u.screen.SetClipboard(out)
-	u.status.notify(fmt.Sprintf("copied %d bytes to the clipboard (OSC 52)", len(out)))
+	u.status.notify(fmt.Sprintf("copied %d bytes to the clipboard (OSC 52)%s", len(out), cut))
 }
 
 // Run shows the UI on opts.Screen (or the terminal) until the user quits or
@@ -611,6 +649,7 @@ func (u *ui) setScreen(s tcell.Screen) {
 
 func (u *ui) run(ctx context.Context) error {
 	done := make(chan struct{})
+	defer u.stopJobs()
 	defer close(done)
 	go u.tick(ctx, done)
 	return u.app.Run()
@@ -629,6 +668,7 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 	var last uint64
 	var lastStatus Status
 	var lastProg int64
+	var lastPosted uint64
 	slow := 0
 	for {
 		select {
@@ -645,6 +685,9 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 		changed := false
 		if v := u.m.Version(); v != last {
 			last, changed = v, true
+		}
+		if p := u.box.posted.Load(); p != lastPosted {
+			lastPosted, changed = p, true
 		}
 		if u.opts.Status != nil {
 			if st := u.opts.Status(); st != lastStatus {

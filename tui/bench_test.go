@@ -89,7 +89,7 @@ func BenchmarkDrawMessages(b *testing.B) {
 			u := newUI(m, Options{NoFollow: true})
 			u.setScreen(s)
 			u.app.ForceDraw()
-			if got := len(u.view.idx); got != benchMessages {
+			if got := u.view.rows(); got != benchMessages {
 				b.Fatalf("view has %d rows", got)
 			}
 			b.ReportAllocs()

@@ -12,11 +12,18 @@ const blockLen = 4096
 type chunked[T any] struct {
 	blocks [][]T
 	n      int
+	alloc  func() []T // returns a block of blockLen records; nil: make
 }
 
 func (c *chunked[T]) add(v T) {
 	if c.n%blockLen == 0 {
-		c.blocks = append(c.blocks, make([]T, blockLen))
+		var b []T
+		if c.alloc != nil {
+			b = c.alloc()
+		} else {
+			b = make([]T, blockLen)
+		}
+		c.blocks = append(c.blocks, b)
 	}
 	c.blocks[c.n/blockLen][c.n%blockLen] = v
 	c.n++

@@ -99,6 +99,7 @@ func (v *connsView) buildRow(row int) []*tview.TableCell {
 		if c.anomCount > 0 {
 			color = tcell.ColorRed
 		}
+		v.markSecurity(&c, &texts, &color) // security.go
 	}
 	cells := make([]*tview.TableCell, len(texts))
 	for i, t := range texts {

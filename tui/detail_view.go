@@ -35,6 +35,27 @@ type detailView struct {
 		mode int
 		ver  uint64
 	}
+	// The last detail record read (modes switch without re-reading).
+	cached struct {
+		msg int64
+		d   *msgDetail
+		err error
+	}
+}
+
+// detailShow bounds the payload bytes read from the spill and rendered in
+// the detail pane (s saves, e exports the whole payload).
+const detailShow = 64 << 10
+
+// read returns message msg's detail record with up to detailShow payload
+// bytes and its frames.
+func (d *detailView) read(msg int64, r *msgRec) (*msgDetail, error) {
+	if d.cached.msg == msg && d.cached.d != nil {
+		return d.cached.d, nil
+	}
+	md, err := d.u.snap.readDetail(r, detailShow, true)
+	d.cached.msg, d.cached.d, d.cached.err = msg, md, err
+	return md, err
 }
 
 func newDetailView(u *ui) *detailView {
@@ -42,6 +63,7 @@ func newDetailView(u *ui) *detailView {
 	d.text = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetScrollable(true)
 	d.text.SetBorder(true)
 	d.shown.msg = -2
+	d.cached.msg = -1
 	return d
 }
 
@@ -63,15 +85,18 @@ func (d *detailView) update(msg int64, conn int, force bool) {
 	switch {
 	case msg >= 0 && int(msg) < s.nMsgs():
 		r := s.msg(int(msg))
-		switch d.mode {
-		case modePayload:
-			body = msgHeaderText(d.u, r) + payloadText(s, r)
-		case modeHex:
-			body = msgHeaderText(d.u, r) + hexDump(s.payload(r))
-		case modeFrames:
-			body = msgHeaderText(d.u, r) + framesText(s, r)
-		case modeHandshake:
+		md, err := d.read(msg, r)
+		switch {
+		case d.mode == modeHandshake:
 			body = d.connText(int(r.conn))
+		case err != nil:
+			body = msgHeaderText(d.u, r, nil) + "[red]" + safeString(err.Error()) + "[-]\n"
+		case d.mode == modePayload:
+			body = msgHeaderText(d.u, r, md) + payloadText(r, md)
+		case d.mode == modeHex:
+			body = msgHeaderText(d.u, r, md) + hexDump(md.payload) + moreText(md)
+		case d.mode == modeFrames:
+			body = msgHeaderText(d.u, r, md) + framesText(md)
 		}
 	case conn >= 0:
 		d.title = "connection"
@@ -100,12 +125,17 @@ func (d *detailView) connText(i int) string {
 
 // msgHeaderText summarises a message: connection, direction, opcode, sizes,
 // flags, packets and its anomalies (each marked "!" so it reads without
-// colour).
-func msgHeaderText(u *ui, r *msgRec) string {
+// colour). md is its detail record (nil if not kept).
+func msgHeaderText(u *ui, r *msgRec, md *msgDetail) string {
 	var b strings.Builder
 	s := &u.snap
-	fmt.Fprintf(&b, "[::b]conn %d %s %s[::-]  len %d  wire %d  frames %d  packets %d–%d\n",
-		u.connID(int(r.conn)), dirName(r.dir), opName(r.op), r.length, r.wire, r.nFrames, r.pkt0, r.pkt1)
+	if md != nil {
+		fmt.Fprintf(&b, "[::b]conn %d %s %s[::-]  len %d  wire %d  frames %d  packets %d–%d\n",
+			u.connID(int(r.conn)), dirName(r.dir()), opName(r.op), md.length, md.wire, md.nFrames, r.pkt0, md.pkt1)
+	} else {
+		fmt.Fprintf(&b, "[::b]conn %d %s %s[::-]  len %d  frames %d  packets %d–%d\n",
+			u.connID(int(r.conn)), dirName(r.dir()), opName(r.op), r.length, r.frames, r.pkt0, r.pkt1())
+	}
 	fmt.Fprintf(&b, "time %s (%s)", fmtTime(r.t, s.first, false), fmtTime(r.t, s.first, true))
 	var flags []string
 	if r.flags&fCompressed != 0 {
@@ -120,20 +150,20 @@ func msgHeaderText(u *ui, r *msgRec) string {
 	if r.flags&fTruncated != 0 {
 		flags = append(flags, "[red]TRUNCATED (decoder limit)[-]")
 	}
-	if r.flags&fPayloadCut != 0 {
-		flags = append(flags, fmt.Sprintf("[yellow]display keeps first %d bytes[-]", r.payN))
+	if r.flags&fPayloadCut != 0 && md != nil {
+		flags = append(flags, fmt.Sprintf("[yellow]display keeps first %d bytes[-]", md.payN))
 	}
 	if r.flags&fPayloadGone != 0 {
-		flags = append(flags, "[yellow]payload not kept (memory limit)[-]")
+		flags = append(flags, "[yellow]payload not kept (spill limit)[-]")
 	}
 	if len(flags) > 0 {
 		b.WriteString("  " + strings.Join(flags, ", "))
 	}
 	b.WriteString("\n")
-	for _, a := range s.msgAnoms(r) {
+	for _, a := range s.msgAnoms(md) {
 		fmt.Fprintf(&b, "[red]! %s[-] %s (packet %d)\n", safeString(a.code), safeString(a.detail), a.pkt)
 	}
-	if r.nAnom > 0 {
+	if r.flags&fAnom != 0 {
 		b.WriteString("\n")
 	} else {
 		b.WriteString("─\n")
@@ -141,37 +171,45 @@ func msgHeaderText(u *ui, r *msgRec) string {
 	return b.String()
 }
 
+// moreText notes payload bytes kept but not rendered (detailShow).
+func moreText(md *msgDetail) string {
+	if !md.partialPayload() {
+		return ""
+	}
+	return fmt.Sprintf("\n[yellow]… %d more bytes not shown (s saves the payload, e exports the view)[-]\n", md.payN-uint32(len(md.payload)))
+}
+
 // payloadText renders the payload: close code and reason, pretty JSON,
 // text with visible escapes, or a hex dump for binary.
-func payloadText(s *snapshot, r *msgRec) string {
-	p := s.payload(r)
+func payloadText(r *msgRec, md *msgDetail) string {
+	p := md.payload
 	switch {
 	case r.op == uint8(wsdecode.OpClose):
-		if r.flags&fHasClose == 0 {
+		if !md.hasClose {
 			return "close without status code"
 		}
 		reason := ""
 		if len(p) > 2 {
 			reason = safe(p[2:], true, 0)
 		}
-		return fmt.Sprintf("close code %d %s\nreason: %s\n", r.close, closeName(r.close), reason)
+		return fmt.Sprintf("close code %d %s\nreason: %s\n", md.close, closeName(md.close), reason)
 	case len(p) == 0:
-		if r.length > 0 {
+		if md.length > 0 {
 			return "[gray](payload not kept)[-]"
 		}
 		return "[gray](empty payload)[-]"
-	case looksJSON(p):
+	case !md.partialPayload() && looksJSON(p):
 		return "[gray]JSON:[-]\n" + prettyJSON(p)
 	case r.op == uint8(wsdecode.OpBinary) || (r.op != uint8(wsdecode.OpText) && !utf8.Valid(p)):
-		return hexDump(p)
+		return hexDump(p) + moreText(md)
 	}
-	return safe(p, true, 0)
+	return safe(p, true, 0) + moreText(md)
 }
 
-func framesText(s *snapshot, r *msgRec) string {
+func framesText(md *msgDetail) string {
 	var b strings.Builder
 	b.WriteString("[::u]  # FIN RSV opcode  mask key    header  payload  packets[::-]\n")
-	for i, f := range s.msgFrames(r) {
+	for i, f := range md.frames {
 		fin := "0"
 		if f.fin {
 			fin = "1"
@@ -183,8 +221,8 @@ func framesText(s *snapshot, r *msgRec) string {
 		fmt.Fprintf(&b, "%3d  %s  %d%d%d %-7s %-11s %6d %8d  %d–%d\n", i+1, fin,
 			f.rsv>>2&1, f.rsv>>1&1, f.rsv&1, opName(f.op), mask, f.headerLen, f.payLen, f.pkt0, f.pkt1)
 	}
-	if uint32(r.kFrames) < r.nFrames {
-		fmt.Fprintf(&b, "… %d more frames not kept\n", r.nFrames-uint32(r.kFrames))
+	if uint32(md.kFrames) < md.nFrames {
+		fmt.Fprintf(&b, "… %d more frames not kept\n", md.nFrames-uint32(md.kFrames))
 	}
 	return b.String()
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -41,42 +42,52 @@ type viewAnomal struct {
 }
 
 // writeViewJSONL writes the messages of v to path, one JSON object a line.
-// It returns the number of records written.
-func writeViewJSONL(path string, s *snapshot, v *msgView, conn func(int) connView) (n int, err error) {
+// It returns the number of records written. It may run on any goroutine:
+// s and v are copies, conn must be safe for concurrent use; stop, if not
+// nil, is polled between records (a stopped export returns an error).
+func writeViewJSONL(path string, s *snapshot, v *msgView, conn func(int) connView, stop func() bool) (n int, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("tui: export: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
+	w := bufio.NewWriterSize(f, 256<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	conns := map[uint32]connView{}
-	for _, i := range v.idx {
-		r := s.msg(int(i))
+	pr := payloadReader{s: s}
+	for row := 0; row < v.rows(); row++ {
+		if stop != nil && row&1023 == 0 && stop() {
+			err = errors.New("stopped")
+			break
+		}
+		r := s.msg(int(v.at(row)))
 		c, ok := conns[r.conn]
 		if !ok {
 			c = conn(int(r.conn))
 			conns[r.conn] = c
 		}
+		d, p, kept := pr.record(r)
+		if !kept {
+			d = msgDetail{length: int64(r.length), nFrames: uint32(r.frames), tLast: r.t}
+		}
 		rec := viewRecord{
 			Record: "message", Conn: c.id, Client: c.client.String(), Server: c.server.String(),
-			TS: time.Unix(0, r.tLast).UTC().Format(time.RFC3339Nano), From: "client",
-			Opcode: opName(r.op), Len: r.length, WireLen: r.wire, Frames: r.nFrames,
+			TS: time.Unix(0, d.tLast).UTC().Format(time.RFC3339Nano), From: "client",
+			Opcode: opName(r.op), Len: d.length, WireLen: d.wire, Frames: d.nFrames,
 			Compressed: r.flags&fCompressed != 0, Masked: r.flags&fMasked != 0,
-			Packets: [2]uint64{r.pkt0, r.pkt1}, Incomplete: r.flags&fIncomplete != 0,
-			Truncated: r.flags&fTruncated != 0, Partial: r.flags&(fPayloadCut|fPayloadGone) != 0,
+			Packets: [2]uint64{r.pkt0, max(d.pkt1, r.pkt1())}, Incomplete: r.flags&fIncomplete != 0,
+			Truncated: r.flags&fTruncated != 0, Partial: r.flags&(fPayloadCut|fPayloadGone) != 0 || !kept,
 		}
-		if r.dir == 1 {
+		if r.dir() == 1 {
 			rec.From = "server"
 		}
-		if r.flags&fHasClose != 0 {
-			code := r.close
+		if d.hasClose {
+			code := d.close
 			rec.CloseCode = &code
 		}
-		for _, a := range s.msgAnoms(r) {
+		for _, a := range s.msgAnoms(&d) {
 			rec.Anomalies = append(rec.Anomalies, viewAnomal{a.code, a.detail})
 		}
-		p := s.payload(r)
 		if r.op == 0x1 && utf8.Valid(p) {
 			t := string(p)
 			rec.Text = &t
@@ -100,17 +111,27 @@ func writeViewJSONL(path string, s *snapshot, v *msgView, conn func(int) connVie
 	return n, nil
 }
 
+// exportView writes the current view on a background job; the status bar
+// says when it is done.
 func (u *ui) exportView(path string) {
 	if path == "" {
 		return
 	}
-	n, err := writeViewJSONL(path, &u.snap, &u.view, func(i int) connView {
-		c, _ := u.m.conn(i, false)
-		return c
-	})
-	if err != nil {
-		u.status.notify(err.Error())
+	if u.exportJob.running() {
+		u.status.notify("an export is still running")
 		return
 	}
-	u.status.notify(fmt.Sprintf("exported %d messages to %s", n, path))
+	s, v, m, box := u.snap, u.view, u.m, &u.box
+	u.status.notify(fmt.Sprintf("exporting %d messages to %s …", v.rows(), path))
+	u.exportJob = u.start(func(j *job) {
+		n, err := writeViewJSONL(path, &s, &v, func(i int) connView {
+			c, _ := m.conn(i, false)
+			return c
+		}, j.stopped.Load)
+		note := fmt.Sprintf("exported %d messages to %s", n, path)
+		if err != nil {
+			note = err.Error()
+		}
+		box.post(func() { box.notes = append(box.notes, note) })
+	})
 }

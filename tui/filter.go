@@ -20,6 +20,7 @@ type Filter struct {
 	AnomOnly    bool           // only messages with anomalies
 	Conn        int            // connection index, -1 = all
 	src         string
+	textB       []byte // Text as bytes (set by ParseFilter)
 }
 
 // AnyFilter returns the filter matching every message.
@@ -91,6 +92,7 @@ func ParseFilter(s string, conn int) (Filter, error) {
 		}
 	}
 	f.Text = strings.Join(text, " ")
+	f.textB = []byte(f.Text)
 	return f, nil
 }
 
@@ -108,7 +110,7 @@ func (f *Filter) match(r *msgRec, payload []byte) bool {
 	if f.Conn >= 0 && int(r.conn) != f.Conn {
 		return false
 	}
-	if f.Dir >= 0 && int(r.dir) != f.Dir {
+	if f.Dir >= 0 && int(r.dir()) != f.Dir {
 		return false
 	}
 	if f.Ops != 0 && (r.op > 15 || f.Ops&(1<<r.op) == 0) {
@@ -117,11 +119,17 @@ func (f *Filter) match(r *msgRec, payload []byte) bool {
 	if f.HideControl && isControl(r.op) {
 		return false
 	}
-	if f.AnomOnly && r.nAnom == 0 {
+	if f.AnomOnly && r.flags&fAnom == 0 {
 		return false
 	}
-	if f.Text != "" && !bytes.Contains(payload, []byte(f.Text)) {
-		return false
+	if f.Text != "" {
+		t := f.textB
+		if t == nil {
+			t = []byte(f.Text)
+		}
+		if !bytes.Contains(payload, t) {
+			return false
+		}
 	}
 	if f.Regexp != nil && !f.Regexp.Match(payload) {
 		return false
@@ -129,50 +137,114 @@ func (f *Filter) match(r *msgRec, payload []byte) bool {
 	return true
 }
 
+// needsPayload reports whether matching reads payloads (from the spill).
+func (f *Filter) needsPayload() bool { return f.Text != "" || f.Regexp != nil }
+
+func (f *Filter) matchNoPayload(r *msgRec) bool {
+	g := *f
+	g.Text, g.Regexp = "", nil
+	return g.match(r, nil)
+}
+
 // msgView is the filtered list of message indexes shown in the messages
-// pane. It is updated incrementally: sync only looks at messages appended
-// since the last call.
+// pane. It is updated incrementally: only messages appended since the last
+// scan are examined. With no filter (all) row i is message i and no list
+// is kept; otherwise idx is an append-only chunked list (never copied as
+// it grows; a copy of the value stays valid after reset, which starts a new
+// list).
 type msgView struct {
 	filter  Filter
-	idx     []uint32
-	scanned int
-	textB   []byte
+	all     bool
+	n       int             // rows
+	idx     chunked[uint32] // rows → message indexes (when !all)
+	scanned int             // messages examined
 }
 
 func (v *msgView) reset(f Filter) {
 	v.filter = f
-	v.idx = v.idx[:0]
-	v.scanned = 0
-	v.textB = []byte(f.Text)
+	v.all = !f.active() && f.Conn < 0
+	v.n, v.scanned = 0, 0
+	v.idx = chunked[uint32]{}
 }
 
-// sync appends the matching messages of s not yet scanned. It returns the
-// number of rows added.
-func (v *msgView) sync(s *snapshot) int {
-	n := len(v.idx)
+// rows returns the number of rows.
+func (v *msgView) rows() int { return v.n }
+
+// at returns the message index of row i (0 ≤ i < rows).
+func (v *msgView) at(i int) uint32 {
+	if v.all {
+		return uint32(i)
+	}
+	return *v.idx.at(i)
+}
+
+// rowOf returns the first row whose message index is ≥ mi (rows if none).
+func (v *msgView) rowOf(mi uint32) int {
+	lo, hi := 0, v.n
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if v.at(h) < mi {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
+
+func (v *msgView) add(i uint32) {
+	if !v.all {
+		v.idx.add(i)
+	}
+	v.n++
+}
+
+// sync appends the matching messages of s not yet scanned, up to message
+// limit (all if limit < 0). It returns the number of rows added.
+func (v *msgView) sync(s *snapshot) int { return v.syncTo(s, s.nMsgs(), nil) }
+
+// syncTo scans messages [v.scanned, to) of s; stop, if not nil, is polled
+// every few thousand messages and ends the scan early when it returns true.
+func (v *msgView) syncTo(s *snapshot, to int, stop func() bool) int {
+	n := v.n
+	if v.all {
+		v.n = max(v.n, to)
+		v.scanned = v.n
+		return v.n - n
+	}
 	f := &v.filter
-	for i := v.scanned; i < s.nMsgs(); i++ {
+	var pr payloadReader
+	pr.s = s
+	for i := v.scanned; i < to; i++ {
+		if stop != nil && i&4095 == 0 && i > v.scanned && stop() {
+			v.scanned = i
+			return v.n - n
+		}
 		r := s.msg(i)
 		if f.Conn >= 0 && int(r.conn) != f.Conn {
 			continue
 		}
-		var p []byte
-		if f.Text != "" || f.Regexp != nil {
-			p = s.payload(r)
-		}
-		if f.match(r, p) {
-			v.idx = append(v.idx, uint32(i))
+		if f.needsPayload() {
+			if !f.matchNoPayload(r) {
+				continue
+			}
+			if f.match(r, pr.payload(r)) {
+				v.add(uint32(i))
+			}
+		} else if f.match(r, nil) {
+			v.add(uint32(i))
 		}
 	}
-	v.scanned = s.nMsgs()
-	return len(v.idx) - n
+	v.scanned = max(v.scanned, to)
+	return v.n - n
 }
 
 // search is a `/` search over payloads (substring, or regular expression
 // when written re:EXPR).
 type search struct {
-	text string
-	re   *regexp.Regexp
+	text  string
+	textB []byte
+	re    *regexp.Regexp
 }
 
 func parseSearch(s string) (search, error) {
@@ -183,7 +255,7 @@ func parseSearch(s string) (search, error) {
 		}
 		return search{text: s, re: re}, nil
 	}
-	return search{text: s}, nil
+	return search{text: s, textB: []byte(s)}, nil
 }
 
 func (q *search) empty() bool { return q.text == "" }
@@ -192,19 +264,25 @@ func (q *search) match(p []byte) bool {
 	if q.re != nil {
 		return q.re.Match(p)
 	}
-	return bytes.Contains(p, []byte(q.text))
+	return bytes.Contains(p, q.textB)
 }
 
 // find returns the row of the next (dir=+1) or previous (dir=-1) message of
 // v matching q, starting after row from and wrapping around; -1 if none.
-func (q *search) find(s *snapshot, v *msgView, from, dir int) int {
-	n := len(v.idx)
+// stop, if not nil, is polled every few thousand rows; a stopped search
+// returns -2.
+func (q *search) find(s *snapshot, v *msgView, from, dir int, stop func() bool) int {
+	n := v.rows()
 	if n == 0 || q.empty() {
 		return -1
 	}
+	pr := payloadReader{s: s, back: dir < 0}
 	for k := 1; k <= n; k++ {
+		if stop != nil && k&4095 == 0 && stop() {
+			return -2
+		}
 		row := ((from+dir*k)%n + n) % n
-		if q.match(s.payload(s.msg(int(v.idx[row])))) {
+		if q.match(pr.payload(s.msg(int(v.at(row))))) {
 			return row
 		}
 	}
@@ -215,17 +293,18 @@ func (q *search) find(s *snapshot, v *msgView, from, dir int) int {
 // after it; -1 if the view is empty.
 func rowForPacket(s *snapshot, v *msgView, pkt uint64) int {
 	best := -1
-	for row, i := range v.idx {
-		r := s.msg(int(i))
-		if r.pkt0 <= pkt && pkt <= r.pkt1 {
+	var bestPkt uint64
+	for row := 0; row < v.rows(); row++ {
+		r := s.msg(int(v.at(row)))
+		if r.pkt0 <= pkt && pkt <= r.pkt1() {
 			return row
 		}
-		if r.pkt0 > pkt && (best < 0 || r.pkt0 < s.msg(int(v.idx[best])).pkt0) {
-			best = row
+		if r.pkt0 > pkt && (best < 0 || r.pkt0 < bestPkt) {
+			best, bestPkt = row, r.pkt0
 		}
 	}
-	if best < 0 && len(v.idx) > 0 {
-		best = len(v.idx) - 1
+	if best < 0 && v.rows() > 0 {
+		best = v.rows() - 1
 	}
 	return best
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // messagesView is the messages pane: a virtual table over ui.view (the
-// filtered message indexes). Row 0 is the header, row i+1 is view.idx[i].
+// filtered message indexes). Row 0 is the header, row i+1 is view.at(i).
 // Cells are built on demand for the visible rows only and cached briefly.
 type messagesView struct {
 	tview.TableContentReadOnly
@@ -51,7 +51,7 @@ func newMessagesView(u *ui) *messagesView {
 }
 
 // GetRowCount implements tview.TableContent.
-func (v *messagesView) GetRowCount() int { return len(v.u.view.idx) + 1 }
+func (v *messagesView) GetRowCount() int { return v.u.view.rows() + 1 }
 
 // GetColumnCount implements tview.TableContent.
 func (v *messagesView) GetColumnCount() int { return mcCount }
@@ -72,10 +72,10 @@ func (v *messagesView) GetCell(row, col int) *tview.TableCell {
 		return tview.NewTableCell(h).SetSelectable(false).SetAttributes(tcell.AttrBold | tcell.AttrUnderline)
 	}
 	i := row - 1
-	if i < 0 || i >= len(v.u.view.idx) {
+	if i < 0 || i >= v.u.view.rows() {
 		return nil
 	}
-	mi := v.u.view.idx[i]
+	mi := v.u.view.at(i)
 	if v.cgen != v.gen || len(v.cache) > 512 {
 		clear(v.cache)
 		v.cgen = v.gen
@@ -91,14 +91,17 @@ func (v *messagesView) GetCell(row, col int) *tview.TableCell {
 func (v *messagesView) buildRow(mi uint32) []*tview.TableCell {
 	s := &v.u.snap
 	r := s.msg(int(mi))
-	t := msgRowTexts(s, r, v.u.relTime, v.u.connID(int(r.conn)))
+	// The preview (and saturated lengths) come from the spill: one short
+	// read per row built; rows are cached.
+	d, _ := s.readDetail(r, previewBytes, false)
+	t := msgRowTexts(s, r, d, v.u.relTime, v.u.connID(int(r.conn)))
 	style := tcell.StyleDefault
 	switch {
-	case r.nAnom > 0 || r.flags&(fIncomplete|fTruncated) != 0:
+	case r.flags&(fAnom|fIncomplete|fTruncated) != 0:
 		style = style.Foreground(tcell.ColorRed)
 	case isControl(r.op):
 		style = style.Foreground(tcell.ColorGray)
-	case r.dir == 1:
+	case r.dir() == 1:
 		style = style.Foreground(tcell.ColorTeal)
 	}
 	cells := make([]*tview.TableCell, mcCount)
@@ -115,37 +118,59 @@ func (v *messagesView) buildRow(mi uint32) []*tview.TableCell {
 	return cells
 }
 
-// msgRowTexts returns the message pane's columns for r, safe for tview.
-func msgRowTexts(s *snapshot, r *msgRec, rel bool, connID uint64) [mcCount]string {
+// msgRowTexts returns the message pane's columns for r, safe for tview. d
+// is r's detail record with a preview's worth of payload (nil if not kept).
+func msgRowTexts(s *snapshot, r *msgRec, d *msgDetail, rel bool, connID uint64) [mcCount]string {
 	var t [mcCount]string
 	t[mcTime] = fmtTime(r.t, s.first, rel)
 	t[mcConn] = strconv.FormatUint(connID, 10)
-	t[mcDir] = dirArrow(r.dir)
+	t[mcDir] = dirArrow(r.dir())
 	t[mcOp] = opName(r.op)
-	t[mcLen] = strconv.FormatInt(r.length, 10)
+	t[mcLen] = strconv.FormatInt(msgLen(r, d), 10)
 	if r.flags&fCompressed != 0 {
 		t[mcFlags] = "z"
 	}
-	t[mcFrames] = strconv.FormatUint(uint64(r.nFrames), 10)
+	t[mcFrames] = strconv.FormatUint(uint64(msgFrames(r, d)), 10)
 	t[mcPkt] = strconv.FormatUint(r.pkt0, 10)
 	switch {
-	case r.nAnom > 0:
+	case r.flags&fAnom != 0:
 		t[mcMark] = "!"
 	case r.flags&(fIncomplete|fTruncated) != 0:
 		t[mcMark] = "~"
 	}
-	t[mcPreview] = preview(s, r)
+	t[mcPreview] = preview(r, d)
 	return t
 }
 
-// preview is a one-line, escaped summary of the payload.
-func preview(s *snapshot, r *msgRec) string {
-	p := s.payload(r)
+// msgLen is the payload length (exact from d when r's is saturated).
+func msgLen(r *msgRec, d *msgDetail) int64 {
+	if d != nil {
+		return d.length
+	}
+	return int64(r.length)
+}
+
+// msgFrames is the number of frames (exact from d when r's is saturated).
+func msgFrames(r *msgRec, d *msgDetail) uint32 {
+	if d != nil {
+		return d.nFrames
+	}
+	return uint32(r.frames)
+}
+
+// preview is a one-line, escaped summary of the payload (d may hold only
+// its first bytes; nil if the details were not kept).
+func preview(r *msgRec, d *msgDetail) string {
+	if d == nil {
+		return "(details not kept: spill limit)"
+	}
+	p := d.payload
+	length := d.length
 	var b strings.Builder
 	switch {
 	case r.op == 0x8:
-		if r.flags&fHasClose != 0 {
-			fmt.Fprintf(&b, "%d %s", r.close, closeName(r.close))
+		if d.hasClose {
+			fmt.Fprintf(&b, "%d %s", d.close, closeName(d.close))
 			if len(p) > 2 {
 				b.WriteString(" ")
 				b.WriteString(safe(p[2:], false, previewRunes))
@@ -155,8 +180,8 @@ func preview(s *snapshot, r *msgRec) string {
 		}
 		return b.String()
 	case r.flags&fPayloadGone != 0:
-		return "(payload not kept: memory limit)"
-	case len(p) == 0 && r.length == 0:
+		return "(payload not kept: spill limit)"
+	case len(p) == 0 && length == 0:
 		return ""
 	case r.op == 0x2 || (r.op != 0x1 && !isPrintable(p)):
 		n := min(len(p), 24)
@@ -166,7 +191,7 @@ func preview(s *snapshot, r *msgRec) string {
 			}
 			fmt.Fprintf(&b, "%02x", p[i])
 		}
-		if len(p) > n || int64(len(p)) < r.length {
+		if len(p) > n || int64(len(p)) < length {
 			b.WriteString(" …")
 		}
 		return b.String()

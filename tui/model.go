@@ -12,36 +12,43 @@ import (
 
 // Default limits of a Model (see ModelOptions).
 const (
-	DefaultMaxPayloadPerMessage = 16 << 10  // 16 KiB of payload kept per message
-	DefaultMaxPayloadTotal      = 256 << 20 // 256 MiB of payload kept in all
-	DefaultMaxMessages          = 2_000_000 // messages listed (≈100 B each plus payload)
-	DefaultMaxFramesPerMessage  = 64        // frame headers kept per message
-	DefaultMaxAnomalies         = 200_000   // anomalies kept (all are counted)
-	DefaultMaxConnAnomalies     = 1_000     // anomalies listed per connection
+	DefaultMaxPayloadPerMessage = 64 << 20   // payload kept per message (the decoder's default message limit)
+	DefaultMaxSpill             = 16 << 30   // detail records (payloads) kept in the spill file in all
+	DefaultMaxPayloadTotal      = 256 << 20  // the same, in memory, when no spill file can be created
+	DefaultMaxMessages          = 16_000_000 // messages listed (40 B each in memory: 640 MB at most)
+	DefaultMaxFramesPerMessage  = 1024       // frame headers kept per message (in the spill)
+	DefaultMaxAnomalies         = 200_000    // anomalies kept (all are counted)
+	DefaultMaxConnAnomalies     = 1_000      // anomalies listed per connection
 )
 
-// ModelOptions bounds what a Model keeps in memory. Zero values take the
-// documented defaults; everything past a limit is still counted (connection
-// summaries, status bar) but not kept for display.
+// ModelOptions bounds what a Model keeps. Zero values take the documented
+// defaults; everything past a limit is still counted (connection summaries,
+// status bar) but not kept for display.
 //
-// Payload bytes are kept in memory for now, cut to MaxPayloadPerMessage per
-// message and MaxPayloadTotal in all; a message whose payload was cut or not
-// kept says so in its detail view. (Issue 6 will keep payloads on disk as
-// offsets instead.)
+// Per message, memory holds a fixed 40-byte index record (msgRec); frame
+// headers and payload bytes go to an append-only spill file on disk
+// (spill.go, detail.go), read back on demand. Payloads are cut to
+// MaxPayloadPerMessage; once the spill holds MaxSpill bytes (or
+// MaxPayloadTotal when it had to be kept in memory), later messages are
+// listed without their details; a message whose payload was cut or not
+// kept says so in its detail view.
 type ModelOptions struct {
-	MaxPayloadPerMessage int   // default 16 KiB
-	MaxPayloadTotal      int64 // default 256 MiB
-	MaxMessages          int   // default 2,000,000
-	MaxFramesPerMessage  int   // default 64
-	MaxAnomalies         int   // default 200,000
+	MaxPayloadPerMessage int    // default 64 MiB
+	MaxSpill             int64  // default 16 GiB (spill file)
+	MaxPayloadTotal      int64  // default 256 MiB (in-memory fallback)
+	MaxMessages          int    // default 16,000,000; at most 1<<31-1
+	MaxFramesPerMessage  int    // default 1024
+	MaxAnomalies         int    // default 200,000
+	SpillDir             string // directory of the spill file; "" = os.TempDir()
 }
 
 func (o *ModelOptions) defaults() {
 	if o.MaxPayloadPerMessage <= 0 {
 		o.MaxPayloadPerMessage = DefaultMaxPayloadPerMessage
 	}
-	if o.MaxPayloadPerMessage > arenaChunk {
-		o.MaxPayloadPerMessage = arenaChunk
+	o.MaxPayloadPerMessage = min(o.MaxPayloadPerMessage, 1<<31)
+	if o.MaxSpill <= 0 {
+		o.MaxSpill = DefaultMaxSpill
 	}
 	if o.MaxPayloadTotal <= 0 {
 		o.MaxPayloadTotal = DefaultMaxPayloadTotal
@@ -49,9 +56,11 @@ func (o *ModelOptions) defaults() {
 	if o.MaxMessages <= 0 {
 		o.MaxMessages = DefaultMaxMessages
 	}
+	o.MaxMessages = min(o.MaxMessages, 1<<31-1)
 	if o.MaxFramesPerMessage <= 0 {
 		o.MaxFramesPerMessage = DefaultMaxFramesPerMessage
 	}
+	o.MaxFramesPerMessage = min(o.MaxFramesPerMessage, 0xffff)
 	if o.MaxAnomalies <= 0 {
 		o.MaxAnomalies = DefaultMaxAnomalies
 	}
@@ -59,38 +68,49 @@ func (o *ModelOptions) defaults() {
 
 // Message flags (msgRec.flags).
 const (
-	fCompressed  uint8 = 1 << iota // permessage-deflate / deflate-frame
+	fServer      uint8 = 1 << iota // server→client
+	fCompressed                    // permessage-deflate / deflate-frame
 	fMasked                        // every frame masked
 	fIncomplete                    // bytes lost (gap)
 	fTruncated                     // decoder limit hit
-	fHasClose                      // close frame with a status code
+	fAnom                          // the message has anomalies
 	fPayloadCut                    // payload cut by MaxPayloadPerMessage
-	fPayloadGone                   // payload not kept (MaxPayloadTotal reached)
+	fPayloadGone                   // payload not kept (spill limit or error)
 )
 
-// msgRec is the compact, immutable record of one message. Once appended to
-// Model.msgs it is never modified, so the UI may read it without the lock
-// through a snapshot.
+// Saturation values of msgRec's narrow fields: the exact value is in the
+// detail record.
+const (
+	maxLen32    = 1<<32 - 1
+	maxFrames16 = 1<<16 - 1
+)
+
+// msgRec is the compact, immutable index record of one message: what the
+// messages pane, the filter and jump-to-packet need without reading the
+// spill. 40 bytes, no pointers (its blocks live off the Go heap, see
+// offheap_unix.go). Once appended to Model.msgs it is never modified, so
+// the UI may read it without the lock through a snapshot.
 type msgRec struct {
-	t       int64  // first byte, Unix nanoseconds
-	tLast   int64  // last byte, Unix nanoseconds
-	length  int64  // payload length after decompression
-	wire    int64  // bytes on the wire
-	pkt0    uint64 // first packet
-	pkt1    uint64 // last packet
-	pay     uint64 // arena reference: chunk<<32 | offset
-	payN    uint32 // payload bytes kept
-	conn    uint32 // index into Model.conns
-	frame0  uint32 // index into Model.frames
-	nFrames uint32 // frames the message was made of (≥ frames kept)
-	kFrames uint16 // frames kept
-	nAnom   uint16 // anomalies kept for this message
-	anom0   uint32 // index into Model.anoms
-	close   uint16
-	dir     uint8
-	op      uint8
-	flags   uint8
+	t      int64  // first byte, Unix nanoseconds
+	pkt0   uint64 // first packet
+	off    uint64 // spill offset of the detail record; noDetail if none
+	length uint32 // payload length after decompression, saturated at maxLen32
+	conn   uint32 // index into Model.conns
+	pktN   uint32 // last packet - first packet, saturated
+	frames uint16 // frames the message was made of, saturated at maxFrames16
+	op     uint8
+	flags  uint8
 }
+
+func (r *msgRec) dir() uint8 {
+	if r.flags&fServer != 0 {
+		return 1
+	}
+	return 0
+}
+
+// pkt1 is the last packet (a lower bound when pktN is saturated).
+func (r *msgRec) pkt1() uint64 { return r.pkt0 + uint64(r.pktN) }
 
 // frameRec is a compact copy of wsdecode.Frame.
 type frameRec struct {
@@ -129,32 +149,6 @@ type connRec struct {
 	anomCount      uint64   // anomalies of this connection seen by the model
 }
 
-// arenaChunk is the size of one payload arena chunk (also the largest
-// payload kept per message).
-const arenaChunk = 1 << 20
-
-// arena stores kept payload bytes in fixed-size chunks. Chunk slices are
-// allocated at full length and never resliced, so bytes already referenced by
-// a msgRec are never written again and may be read without the lock.
-type arena struct {
-	chunks [][]byte
-	fill   int // bytes used in the last chunk
-	total  int64
-}
-
-func (a *arena) put(b []byte) (ref uint64) {
-	if len(a.chunks) == 0 || a.fill+len(b) > arenaChunk {
-		a.chunks = append(a.chunks, make([]byte, arenaChunk))
-		a.fill = 0
-		a.total += arenaChunk
-	}
-	c := len(a.chunks) - 1
-	copy(a.chunks[c][a.fill:], b)
-	ref = uint64(c)<<32 | uint64(a.fill)
-	a.fill += len(b)
-	return ref
-}
-
 // Model is the TUI's data model. It implements pipeline.Sink and is safe for
 // concurrent use: Sink methods may be called from the analysis goroutine while
 // the UI reads it. It copies everything it keeps; nothing passed to a Sink
@@ -169,10 +163,11 @@ type Model struct {
 	byConn map[*pipeline.Conn]uint32
 	byID   map[uint64]uint32
 
-	msgs   chunked[msgRec]
-	frames chunked[frameRec]
-	anoms  chunked[anomRec]
-	pay    arena
+	msgs    chunked[msgRec]
+	anoms   chunked[anomRec]
+	sp      *spill // created with the first message
+	scratch []byte // detail header being encoded
+	closed  bool
 
 	first      int64 // earliest time seen (Unix ns), 0 if none
 	totalMsgs  uint64
@@ -187,7 +182,44 @@ func NewModel(opts ModelOptions) *Model {
 		opts:   opts,
 		byConn: make(map[*pipeline.Conn]uint32),
 		byID:   make(map[uint64]uint32),
+		msgs:   chunked[msgRec]{alloc: allocMsgBlock},
 	}
+}
+
+// Close releases the spill file and the message index. Call it once the
+// UI (Run) has returned and nothing feeds the model any more; the model
+// must not be used after.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	var err error
+	if m.sp != nil {
+		err = m.sp.close()
+	}
+	freeMsgBlocks(m.msgs.blocks)
+	m.msgs = chunked[msgRec]{}
+	return err
+}
+
+// SpillErr returns the spill's first error ("" if none): the file could
+// not be created (payloads are then kept in memory, capped) or a write
+// failed (later messages are listed without payload).
+func (m *Model) SpillErr() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sp == nil {
+		return ""
+	}
+	m.sp.mu.Lock()
+	defer m.sp.mu.Unlock()
+	if m.sp.err == nil {
+		return ""
+	}
+	return m.sp.err.Error()
 }
 
 var _ pipeline.Sink = (*Model)(nil)
@@ -248,7 +280,8 @@ func copyHandshake(h *reassembly.Handshake) *reassembly.Handshake {
 	return &c
 }
 
-// Message implements pipeline.Sink. It copies what it keeps of msg.
+// Message implements pipeline.Sink. It copies what it keeps of msg: the
+// index record in memory, the detail record (frames, payload) to the spill.
 func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -258,24 +291,23 @@ func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 	m.totalAnoms += uint64(len(msg.Anomalies))
 	cr := m.conns[ci]
 	cr.anomCount += uint64(len(msg.Anomalies))
-	if m.msgs.len() >= m.opts.MaxMessages {
+	if m.msgs.len() >= m.opts.MaxMessages || m.closed {
 		m.droppedMsg++
 		return
 	}
 	r := msgRec{
-		t:       unixNano(msg.First.Time),
-		tLast:   unixNano(msg.Last.Time),
-		length:  msg.Len,
-		wire:    msg.WireLen,
-		pkt0:    msg.First.Packet,
-		pkt1:    msg.Last.Packet,
-		conn:    ci,
-		dir:     uint8(msg.Dir),
-		op:      uint8(msg.Opcode),
-		nFrames: uint32(len(msg.Frames)),
-		close:   msg.CloseCode,
+		t:      unixNano(msg.First.Time),
+		pkt0:   msg.First.Packet,
+		length: uint32(min(max(msg.Len, 0), maxLen32)),
+		conn:   ci,
+		pktN:   uint32(min(msg.Last.Packet-min(msg.Last.Packet, msg.First.Packet), maxLen32)),
+		frames: uint16(min(len(msg.Frames), maxFrames16)),
+		op:     uint8(msg.Opcode),
 	}
 	m.seeTime(r.t)
+	if msg.Dir == wsdecode.FromServer {
+		r.flags |= fServer
+	}
 	if msg.Compressed {
 		r.flags |= fCompressed
 	}
@@ -288,36 +320,11 @@ func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 	if msg.Truncated {
 		r.flags |= fTruncated
 	}
-	if msg.HasCloseCode {
-		r.flags |= fHasClose
+	d := msgDetail{
+		tLast: unixNano(msg.Last.Time), length: msg.Len, wire: msg.WireLen, pkt1: msg.Last.Packet,
+		nFrames: uint32(len(msg.Frames)), close: msg.CloseCode, hasClose: msg.HasCloseCode,
 	}
-	p := msg.Payload
-	if len(p) > m.opts.MaxPayloadPerMessage {
-		p = p[:m.opts.MaxPayloadPerMessage]
-		r.flags |= fPayloadCut
-	}
-	if len(p) > 0 {
-		if m.pay.total+int64(len(p)) > m.opts.MaxPayloadTotal && (len(m.pay.chunks) == 0 || m.pay.fill+len(p) > arenaChunk) {
-			r.flags |= fPayloadGone
-		} else {
-			r.pay = m.pay.put(p)
-			r.payN = uint32(len(p))
-		}
-	}
-	r.frame0 = uint32(m.frames.len())
-	for i := range msg.Frames {
-		if i >= m.opts.MaxFramesPerMessage {
-			break
-		}
-		f := &msg.Frames[i]
-		m.frames.add(frameRec{
-			payLen: f.PayloadLen, pkt0: f.First.Packet, pkt1: f.Last.Packet,
-			key: f.MaskKey, rsv: f.Rsv, op: uint8(f.Opcode), headerLen: uint8(f.HeaderLen),
-			fin: f.Fin, masked: f.Masked,
-		})
-		r.kFrames++
-	}
-	r.anom0 = uint32(m.anoms.len())
+	d.anom0 = uint32(m.anoms.len())
 	for i := range msg.Anomalies {
 		if m.anoms.len() >= m.opts.MaxAnomalies || i >= 0xffff {
 			break
@@ -328,10 +335,62 @@ func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 			pkt: a.At.Packet, t: unixNano(a.At.Time),
 			conn: int32(ci), msg: int32(m.msgs.len()),
 		})
-		r.nAnom++
+		d.nAnom++
 	}
+	if len(msg.Anomalies) > 0 {
+		r.flags |= fAnom
+	}
+	m.writeDetailLocked(&r, &d, msg)
 	cr.msgs++
 	m.msgs.add(r)
+}
+
+// writeDetailLocked appends the detail record of msg to the spill and sets
+// r.off (noDetail if it did not fit).
+func (m *Model) writeDetailLocked(r *msgRec, d *msgDetail, msg *wsdecode.Message) {
+	r.off = noDetail
+	if m.sp == nil {
+		m.sp = newSpill(m.opts.SpillDir, m.opts.MaxSpill, m.opts.MaxPayloadTotal)
+	}
+	p := msg.Payload
+	if len(p) > m.opts.MaxPayloadPerMessage {
+		p = p[:m.opts.MaxPayloadPerMessage]
+		r.flags |= fPayloadCut
+	}
+	k := min(len(msg.Frames), m.opts.MaxFramesPerMessage)
+	hdr := detailHdrLen + k*frameRecLen
+	if !m.sp.reserve(hdr + len(p)) {
+		if len(p) > 0 || msg.Len > 0 {
+			r.flags |= fPayloadGone
+		}
+		p = nil
+		if !m.sp.reserve(hdr) {
+			return
+		}
+	}
+	d.payN = uint32(len(p))
+	d.kFrames = uint16(k)
+	fr := make([]frameRec, 0, 1)
+	if k > 1 {
+		fr = make([]frameRec, 0, k)
+	}
+	for i := range k {
+		f := &msg.Frames[i]
+		fr = append(fr, frameRec{
+			payLen: f.PayloadLen, pkt0: f.First.Packet, pkt1: f.Last.Packet,
+			key: f.MaskKey, rsv: f.Rsv, op: uint8(f.Opcode), headerLen: uint8(f.HeaderLen),
+			fin: f.Fin, masked: f.Masked,
+		})
+	}
+	d.frames = fr
+	m.scratch = encodeDetailHeader(m.scratch[:0], d)
+	if len(p) <= 4096 {
+		m.scratch = append(m.scratch, p...)
+		r.off = uint64(m.sp.append(m.scratch))
+		return
+	}
+	r.off = uint64(m.sp.append(m.scratch))
+	m.sp.append(p)
 }
 
 // Anomaly implements pipeline.Sink. c is nil for capture-level findings.
@@ -389,9 +448,8 @@ func (m *Model) Counts() (conns int, messages, anomalies uint64) {
 // taken under the lock. Records in it are immutable.
 type snapshot struct {
 	msgs    chunked[msgRec]
-	frames  chunked[frameRec]
 	anoms   chunked[anomRec]
-	chunks  [][]byte
+	sp      *spill // nil before the first message
 	nConns  int
 	first   int64
 	total   uint64
@@ -404,19 +462,10 @@ func (m *Model) snapshot() snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return snapshot{
-		msgs: m.msgs, frames: m.frames, anoms: m.anoms, chunks: m.pay.chunks,
+		msgs: m.msgs, anoms: m.anoms, sp: m.sp,
 		nConns: len(m.conns), first: m.first, total: m.totalMsgs,
 		dropped: m.droppedMsg, anomTot: m.totalAnoms, version: m.version,
 	}
-}
-
-// payload returns the kept payload bytes of r (read-only).
-func (s *snapshot) payload(r *msgRec) []byte {
-	if r.payN == 0 {
-		return nil
-	}
-	c, off := r.pay>>32, r.pay&0xffffffff
-	return s.chunks[c][off : off+uint64(r.payN) : off+uint64(r.payN)]
 }
 
 // msg returns message i (0 ≤ i < s.nMsgs()).
@@ -424,14 +473,12 @@ func (s *snapshot) msg(i int) *msgRec { return s.msgs.at(i) }
 
 func (s *snapshot) nMsgs() int { return s.msgs.len() }
 
-// msgFrames returns a copy of the frames kept for r.
-func (s *snapshot) msgFrames(r *msgRec) []frameRec {
-	return s.frames.span(int(r.frame0), int(r.kFrames))
-}
-
-// msgAnoms returns a copy of the anomalies kept for r.
-func (s *snapshot) msgAnoms(r *msgRec) []anomRec {
-	return s.anoms.span(int(r.anom0), int(r.nAnom))
+// msgAnoms returns a copy of the anomalies kept for a message.
+func (s *snapshot) msgAnoms(d *msgDetail) []anomRec {
+	if d == nil || d.nAnom == 0 {
+		return nil
+	}
+	return s.anoms.span(int(d.anom0), int(d.nAnom))
 }
 
 // connView is a value copy of a connection record for display.

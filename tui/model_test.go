@@ -3,11 +3,13 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rivo/tview"
 	"github.com/rivo/uniseg"
@@ -18,6 +20,7 @@ import (
 
 func TestModelCopiesAndCaps(t *testing.T) {
 	m := NewModel(ModelOptions{MaxPayloadPerMessage: 8, MaxMessages: 3, MaxFramesPerMessage: 2})
+	t.Cleanup(func() { m.Close() })
 	f := newFeeder(m)
 	c := f.open("h", "/", true, nil, wsdecode.Deflate{})
 	f.msg(c, wsdecode.FromClient, wsdecode.OpText, "0123456789abcdef", func(m *wsdecode.Message) {
@@ -31,22 +34,32 @@ func TestModelCopiesAndCaps(t *testing.T) {
 		t.Fatalf("listed %d, total %d, dropped %d; want 3, 4, 1", s.nMsgs(), s.total, s.dropped)
 	}
 	r := s.msg(0)
+	d, err := s.readDetail(r, -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The feeder scribbled over its buffers after the call: what the model
 	// shows must be its own copy.
-	if got := string(s.payload(r)); got != "01234567" {
+	if got := string(d.payload); got != "01234567" {
 		t.Errorf("payload kept %q, want the first 8 bytes", got)
 	}
-	if r.flags&fPayloadCut == 0 || r.length != 16 {
-		t.Errorf("cut flag/length: %08b %d", r.flags, r.length)
+	if r.flags&fPayloadCut == 0 || r.length != 16 || d.length != 16 || d.payN != 8 {
+		t.Errorf("cut flag/length: %08b %d %d kept %d", r.flags, r.length, d.length, d.payN)
 	}
-	if r.nFrames != 3 || r.kFrames != 2 {
-		t.Errorf("frames %d kept %d, want 3 kept 2", r.nFrames, r.kFrames)
+	if r.frames != 3 || d.nFrames != 3 || d.kFrames != 2 || len(d.frames) != 2 {
+		t.Errorf("frames %d/%d kept %d (%d), want 3 kept 2", r.frames, d.nFrames, d.kFrames, len(d.frames))
 	}
-	if fr := s.msgFrames(r); fr[0].key != [4]byte{0x37, 0xfa, 0x21, 0x3d} || !fr[0].fin {
+	if fr := d.frames; fr[0].key != [4]byte{0x37, 0xfa, 0x21, 0x3d} || !fr[0].fin || fr[0].payLen != 16 || fr[0].headerLen != 2 {
 		t.Errorf("frame not copied: %+v", fr[0])
 	}
-	if got := string(s.payload(s.msg(1))); got != "short" {
-		t.Errorf("second payload %q", got)
+	d1, err := s.readDetail(s.msg(1), previewBytes, false)
+	if err != nil || string(d1.payload) != "short" || s.msg(1).dir() != 1 {
+		t.Errorf("second payload %+v %v", d1, err)
+	}
+	// Preview-sized reads cut the payload and say so.
+	d0, _ := s.readDetail(r, 3, false)
+	if string(d0.payload) != "012" || !d0.partialPayload() {
+		t.Errorf("short read %q partial %v", d0.payload, d0.partialPayload())
 	}
 	// The connection summary is copied at each call, not aliased.
 	c.Summary.Messages[0] = 999
@@ -55,28 +68,67 @@ func TestModelCopiesAndCaps(t *testing.T) {
 	}
 }
 
-func TestModelPayloadTotalCap(t *testing.T) {
-	m := NewModel(ModelOptions{MaxPayloadTotal: arenaChunk}) // one arena chunk
+// TestMsgRecCompact: the in-memory index record stays 40 bytes and holds
+// no pointers (its blocks live off the Go heap).
+func TestMsgRecCompact(t *testing.T) {
+	if n := unsafe.Sizeof(msgRec{}); n != 40 {
+		t.Errorf("msgRec is %d bytes, want 40", n)
+	}
+	typ := reflect.TypeOf(msgRec{})
+	for i := 0; i < typ.NumField(); i++ {
+		switch typ.Field(i).Type.Kind() {
+		case reflect.Int64, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+		default:
+			t.Errorf("msgRec.%s is a %s: the record must hold no pointers", typ.Field(i).Name, typ.Field(i).Type)
+		}
+	}
+}
+
+// TestModelSpillLimit: past MaxSpill, messages are still listed, first
+// without payload, then without any detail record; both say so.
+func TestModelSpillLimit(t *testing.T) {
+	// Room for 3 whole records (header, one frame, payload) and 2 more
+	// without payload.
+	const rec = detailHdrLen + frameRecLen
+	m := NewModel(ModelOptions{MaxSpill: 3*(rec+1000) + 2*rec})
+	t.Cleanup(func() { m.Close() })
 	f := newFeeder(m)
 	c := f.open("h", "/", true, nil, wsdecode.Deflate{})
-	big := strings.Repeat("x", DefaultMaxPayloadPerMessage)
-	n := arenaChunk/len(big) + 5
-	for i := 0; i < n; i++ {
+	big := strings.Repeat("x", 1000)
+	for i := 0; i < 10; i++ {
 		f.msg(c, wsdecode.FromServer, wsdecode.OpText, big)
 	}
 	s := m.snapshot()
-	if len(s.chunks) != 1 {
-		t.Errorf("arena has %d chunks, want 1", len(s.chunks))
+	if s.nMsgs() != 10 {
+		t.Fatalf("%d messages listed, want 10", s.nMsgs())
 	}
-	last := s.msg(s.nMsgs() - 1)
-	if last.flags&fPayloadGone == 0 || last.payN != 0 {
-		t.Errorf("last message flags %08b payN %d: want payload not kept", last.flags, last.payN)
+	kept, gone, none := 0, 0, 0
+	for i := 0; i < 10; i++ {
+		r := s.msg(i)
+		d, err := s.readDetail(r, -1, false)
+		switch {
+		case err != nil:
+			none++
+			if r.off != noDetail || preview(r, nil) != "(details not kept: spill limit)" {
+				t.Errorf("message %d: %v, off %d", i, err, r.off)
+			}
+		case r.flags&fPayloadGone != 0:
+			gone++
+			if len(d.payload) != 0 || d.length != 1000 || preview(r, d) != "(payload not kept: spill limit)" {
+				t.Errorf("message %d: payload %d bytes, length %d", i, len(d.payload), d.length)
+			}
+		default:
+			kept++
+			if string(d.payload) != big {
+				t.Errorf("message %d: payload %.20q", i, d.payload)
+			}
+		}
 	}
-	if got := preview(&s, last); got != "(payload not kept: memory limit)" {
-		t.Errorf("preview %q", got)
+	if kept != 3 || gone != 2 || none != 5 {
+		t.Errorf("kept %d, payload gone %d, no details %d; want 3, 2, 5", kept, gone, none)
 	}
-	if s.msg(0).payN != uint32(len(big)) {
-		t.Error("first message lost its payload")
+	if size := s.sp.size(); size != 3*(rec+1000)+2*rec {
+		t.Errorf("spill holds %d bytes, want exactly the limit", size)
 	}
 }
 
@@ -138,7 +190,7 @@ func TestFilterMatch(t *testing.T) {
 		var v msgView
 		v.reset(f)
 		v.sync(&s)
-		return len(v.idx)
+		return v.rows()
 	}
 	for _, tc := range []struct {
 		src  string

@@ -48,11 +48,20 @@ func (s *statusBar) refresh() {
 			parts = append(parts, "[red]"+escapeTags(visible([]byte(st.Err), false, 40))+"[-]")
 		}
 	}
+	if e := u.m.SpillErr(); e != "" {
+		parts = append(parts, "[red]"+escapeTags(visible([]byte(e), false, 60))+"[-]")
+	}
 	sn := &u.snap
 	parts = append(parts, fmt.Sprintf("conns %d", sn.nConns))
 	m := fmt.Sprintf("msgs %d", sn.total)
 	if u.view.filter.active() || u.view.filter.Conn >= 0 {
-		m = fmt.Sprintf("msgs %d/%d", len(u.view.idx), sn.total)
+		m = fmt.Sprintf("msgs %d/%d", u.view.rows(), sn.total)
+	}
+	if pct, ok := u.scanProgress(); ok {
+		m += fmt.Sprintf(" [yellow]filtering %d%%[-]", pct)
+	}
+	if u.searching {
+		m += " [yellow]searching… (Esc stops)[-]"
 	}
 	if sn.dropped > 0 {
 		m += fmt.Sprintf(" [yellow](%d not listed)[-]", sn.dropped)

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package tui
+
+// Elsewhere, message index blocks are ordinary Go memory.
+
+func allocMsgBlock() []msgRec { return make([]msgRec, blockLen) }
+
+func freeMsgBlocks([][]msgRec) {}
+
+func offheapMapped() int64 { return 0 }

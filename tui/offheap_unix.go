@@ -1,0 +1,64 @@
+//go:build unix
+
+package tui
+
+import (
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// Message index blocks live outside the Go heap (anonymous mmap) on Unix.
+// msgRec holds no pointers, so the garbage collector never needs to see
+// them; keeping them off the heap keeps the collector's heap goal (twice
+// the live heap by default) from doubling the index's footprint: the
+// process's resident memory grows by the index size and no more.
+//
+// Blocks are carved from 8 MiB slabs and never unmapped: a closed Model
+// returns its blocks to a free list that the next Model reuses, so a stale
+// reader can never fault (it would read another model's records).
+
+const slabBytes = 8 << 20
+
+var offheap struct {
+	mu     sync.Mutex
+	free   [][]msgRec
+	slab   []byte
+	mapped int64 // bytes mapped in all
+}
+
+func allocMsgBlock() []msgRec {
+	need := blockLen * int(unsafe.Sizeof(msgRec{}))
+	offheap.mu.Lock()
+	defer offheap.mu.Unlock()
+	if n := len(offheap.free); n > 0 {
+		b := offheap.free[n-1]
+		offheap.free = offheap.free[:n-1]
+		return b
+	}
+	if len(offheap.slab) < need {
+		s, err := syscall.Mmap(-1, 0, max(slabBytes, need), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+		if err != nil {
+			return make([]msgRec, blockLen)
+		}
+		offheap.slab = s
+		offheap.mapped += int64(len(s))
+	}
+	b := offheap.slab[:need:need]
+	offheap.slab = offheap.slab[need:]
+	return unsafe.Slice((*msgRec)(unsafe.Pointer(&b[0])), blockLen)
+}
+
+func freeMsgBlocks(bs [][]msgRec) {
+	offheap.mu.Lock()
+	offheap.free = append(offheap.free, bs...)
+	offheap.mu.Unlock()
+}
+
+// offheapMapped returns the bytes of index memory mapped outside the Go
+// heap (for tests and benchmarks: runtime.MemStats does not count them).
+func offheapMapped() int64 {
+	offheap.mu.Lock()
+	defer offheap.mu.Unlock()
+	return offheap.mapped
+}
