@@ -37,6 +37,7 @@ type Assembler struct {
 	lastFlush time.Time
 	stats     Stats
 	hdrs      []rawHeader // scratch for header parsing
+	freeRings [][]byte    // released conflict rings for reuse (at most maxFreeRings)
 	cut       bool        // the header block being parsed lost its end
 }
 
@@ -326,6 +327,7 @@ func (a *Assembler) ack(c *conn, s int, ack uint32) {
 	if !h.ackSeen || seqGT(ack, h.ack) {
 		h.ack = ack
 		h.ackSeen = true
+		a.acked(h)
 	}
 }
 
@@ -463,7 +465,7 @@ func (a *Assembler) freeBuffers(c *conn) {
 		}
 		c.buffered = 0
 		h.ooo = nil
-		h.ring = nil
+		a.releaseRing(h)
 		if c.http != nil {
 			a.stats.BufferedBytes -= int64(len(c.http.side[s].pend))
 		}

@@ -45,7 +45,10 @@ type Config struct {
 	// each direction of a WebSocket (or handshaking) connection are kept to
 	// detect retransmissions whose bytes differ (default 4096; rounded up
 	// to a power of two; negative disables the check for delivered data —
-	// overlaps with buffered out-of-order data are always checked).
+	// overlaps with buffered out-of-order data are always checked). Only
+	// bytes the peer has not acknowledged yet are kept: a receiver
+	// discards retransmitted bytes it acknowledged, so they cannot change
+	// what it has; a direction with everything acknowledged keeps none.
 	ConflictWindow int
 }
 

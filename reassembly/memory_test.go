@@ -102,3 +102,47 @@ func TestTombstonesEvictedFirst(t *testing.T) {
 		t.Errorf("%d live connections, want 2", live)
 	}
 }
+
+// TestConflictRingAcked checks that the conflict ring keeps only bytes the
+// peer has not acknowledged: released once everything is acknowledged,
+// still catching a conflicting retransmission of unacknowledged bytes.
+func TestConflictRingAcked(t *testing.T) {
+	req, resp := upgradeReq(""), upgradeResp("")
+	b := len(req)
+	f := newFlow(1000, 5000)
+	r := newRecorder(t)
+	a := New(Config{}, r)
+	for _, p := range append(f.handshake(), f.c(0, req), f.s(0, resp)) {
+		a.Add(p)
+	}
+	var c *conn
+	for _, x := range a.conns {
+		c = x
+	}
+	cs := int(c.clientSide)
+	h := &c.half[cs]
+	a.Add(cseg(f, b, 0, 20))
+	if h.ring == nil || h.ringLen == 0 {
+		t.Fatalf("no ring for unacknowledged bytes")
+	}
+	a.Add(ackC(f, len(resp), b+20))
+	if h.ring != nil || h.ringLen != 0 {
+		t.Errorf("ring kept after everything was acknowledged (%d bytes)", h.ringLen)
+	}
+	a.Add(cseg(f, b, 20, 36))
+	a.Add(ackC(f, len(resp), b+24)) // bytes 24..36 unacknowledged
+	if h.ringLen != 12 {
+		t.Errorf("ring holds %d bytes, want the 12 unacknowledged", h.ringLen)
+	}
+	if r.has(CodeConflict) {
+		t.Fatalf("conflict before any")
+	}
+	a.Add(alt(f, b, 24, 30))
+	if !r.has(CodeConflict) {
+		t.Errorf("conflicting retransmission of unacknowledged bytes not reported")
+	}
+	a.Close(Meta{})
+	if got := r.data(1, FromClient); got != clean {
+		t.Errorf("stream %q, want the first copy %q", got, clean)
+	}
+}

@@ -14,7 +14,7 @@ type half struct {
 	ack       uint32 // highest acknowledgement by the peer
 	holeMark  uint64 // conn packet count when the peer acked past a hole; 0 none
 	ooo       []seg  // out-of-order segments, sorted, not overlapping
-	ring      []byte // last delivered bytes (up to ConflictWindow), grown as data is delivered
+	ring      []byte // last delivered bytes not yet acknowledged by the peer (up to ConflictWindow), grown as data is delivered
 	ringLen   int    // valid bytes in ring, ending at next
 }
 
@@ -144,6 +144,33 @@ func (a *Assembler) gap(c *conn, s int, n int64, at Meta) {
 	a.gapData(c, s, n, at)
 }
 
+// maxFreeRings bounds the conflict rings an Assembler keeps for reuse after
+// the peer acknowledged their bytes (at most 64 × ConflictWindow bytes).
+const maxFreeRings = 64
+
+// acked is called when the peer's acknowledgement of h advanced: bytes it
+// acknowledged are no longer kept for conflict checks (a receiver discards
+// retransmitted bytes it already acknowledged, so they cannot change what
+// it has), and a ring left with none is released for reuse.
+func (a *Assembler) acked(h *half) {
+	if h.ring == nil {
+		return
+	}
+	if d := int32(h.next - h.ack); d <= 0 {
+		a.releaseRing(h)
+	} else if int(d) < h.ringLen {
+		h.ringLen = int(d)
+	}
+}
+
+// releaseRing drops h's conflict ring, keeping a few for reuse.
+func (a *Assembler) releaseRing(h *half) {
+	if h.ring != nil && len(a.freeRings) < maxFreeRings {
+		a.freeRings = append(a.freeRings, h.ring)
+	}
+	h.ring, h.ringLen = nil, 0
+}
+
 // remember keeps the last delivered bytes for conflict checks.
 func (a *Assembler) remember(c *conn, h *half, data []byte) {
 	w := a.cfg.ConflictWindow
@@ -155,6 +182,12 @@ func (a *Assembler) remember(c *conn, h *half, data []byte) {
 	}
 	// data ends at h.next (already advanced).
 	start := h.next - uint32(len(data))
+	if h.ring == nil && len(a.freeRings) > 0 {
+		n := len(a.freeRings) - 1
+		h.ring, h.ringLen = a.freeRings[n], 0
+		a.freeRings[n] = nil
+		a.freeRings = a.freeRings[:n]
+	}
 	if need := min(h.ringLen+len(data), w); len(h.ring) < need {
 		// The ring grows with what was delivered (powers of two up to
 		// w), so that a table full of connections that sent a few bytes
