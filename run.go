@@ -99,13 +99,14 @@ type runner struct {
 	cfg *config
 	env *environ
 
-	src      capture.Source
-	name     string       // source name for messages ("-" is stdin)
-	progress *progress    // nil unless reading a file whose progress is shown
-	pstats   atomic.Value // capture.Stats, refreshed by statsSource (TUI status bar)
-	closers  []func() error
-	stopLive func() error // unblocks a live source's Next (from any goroutine)
-	stdin    *flushingReader
+	src       capture.Source
+	name      string       // source name for messages ("-" is stdin)
+	progress  *progress    // nil unless reading a file whose progress is shown
+	pstats    atomic.Value // capture.Stats, refreshed by statsSource (TUI status bar)
+	closers   []func() error
+	stopLive  func() error // unblocks a live source's Next (from any goroutine)
+	liveFlush func()       // flushes the writers; called on the pipeline goroutine by a live source
+	stdin     *flushingReader
 }
 
 // flushingReader calls flush before every Read of r.
@@ -218,11 +219,9 @@ func (r *runner) run(ctx context.Context) (status int) {
 		default:
 			w.Preview = export.DefaultPreview
 		}
-		w.AutoFlush(live)
 		writers = append(writers, w)
 	case modeJSON:
 		w := export.NewJSONWriter(out)
-		w.AutoFlush(live)
 		writers = append(writers, w)
 	}
 	var harOut io.Writer
@@ -242,12 +241,16 @@ func (r *runner) run(ctx context.Context) (status int) {
 	for _, w := range writers {
 		sinks = append(sinks, w)
 	}
-	if r.stdin != nil && mode != modeTUI {
-		r.stdin.flush = func() {
+	if (r.stdin != nil || live) && mode != modeTUI {
+		flush := func() {
 			for _, w := range writers {
 				w.Flush()
 			}
 		}
+		if r.stdin != nil {
+			r.stdin.flush = flush
+		}
+		r.liveFlush = flush // live: called by the source's Tick (live.go)
 	}
 
 	// The pipeline runs under pctx: -c and write errors cancel it (guard),
@@ -324,7 +327,7 @@ func (r *runner) open(mode outputMode) error {
 	c := r.cfg
 	opts := capture.Options{Filter: c.filter}
 	if c.iface != "" {
-		src, stop, err := openLive(c)
+		src, stop, err := openLive(c, &r.liveFlush)
 		if err != nil {
 			return err
 		}

@@ -32,8 +32,15 @@ type LiveOptions struct {
 	// counted in Stats().KernelDrops.
 	BufferSize int
 	// PollInterval is how often a blocked Next checks whether Close was
-	// called (0 = 100ms).
+	// called (0 = 100ms). It is also the period of Tick.
 	PollInterval time.Duration
+	// Tick, if set, is called by Next on the goroutine calling Next, when
+	// no packet arrived for PollInterval and, while packets flow, about
+	// every PollInterval of packet time (before the packet is returned):
+	// a chance to flush buffered output or expire idle state without a
+	// goroutine of its own. now is the wall clock on a timeout, else the
+	// timestamp of the packet about to be returned.
+	Tick func(now time.Time)
 	// RawPacket, if set, is called by Next with every packet read from the
 	// ring (after the kernel filter, before decoding: TCP or not), e.g. to
 	// save it to a file (wsscope -w). linkType is the link type data starts

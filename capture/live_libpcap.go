@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/gopacket/gopacket/pcap"
 )
@@ -35,6 +36,9 @@ type pcapSource struct {
 	hMu    sync.RWMutex
 	closed atomic.Bool
 	pkt    Packet
+	tick   func(now time.Time) // LiveOptions.Tick
+	every  time.Duration
+	last   time.Time
 
 	packets, bytes, tcp, skipped, drops atomic.Uint64
 }
@@ -83,7 +87,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		h.Close()
 		return nil, &LiveError{Iface: name, Err: fmt.Errorf("link type %d is not supported", lt)}
 	}
-	return &pcapSource{iface: name, lt: lt, h: h}, nil
+	return &pcapSource{iface: name, lt: lt, h: h, tick: opts.Tick, every: opts.pollInterval()}, nil
 }
 
 // pcapError turns libpcap's error text into a LiveError, recognising
@@ -109,6 +113,10 @@ func (s *pcapSource) Next() (*Packet, error) {
 		data, ci, err := s.h.ZeroCopyReadPacketData()
 		if err != nil {
 			if errors.Is(err, pcap.NextErrorTimeoutExpired) {
+				if s.tick != nil && !s.closed.Load() {
+					s.last = time.Now()
+					s.tick(s.last)
+				}
 				continue
 			}
 			if s.closed.Load() {
@@ -118,6 +126,12 @@ func (s *pcapSource) Next() (*Packet, error) {
 		}
 		n := s.packets.Add(1)
 		s.bytes.Add(uint64(len(data)))
+		if s.tick != nil {
+			if d := ci.Timestamp.Sub(s.last); d >= s.every || d < -s.every {
+				s.last = ci.Timestamp
+				s.tick(ci.Timestamp)
+			}
+		}
 		p := &s.pkt
 		if r := decodePacket(p, s.lt, data, ci.Length); r != decoded {
 			s.skipped.Add(1)

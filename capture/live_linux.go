@@ -46,6 +46,9 @@ type liveSource struct {
 	lt    uint16
 	tp    *afpacket.TPacket
 	raw   func(linkType uint16, t time.Time, data []byte, origLen int) // LiveOptions.RawPacket
+	tick  func(now time.Time)                                          // LiveOptions.Tick
+	every time.Duration                                                // Tick period
+	last  time.Time                                                    // time of the last Tick
 
 	mu     sync.Mutex   // held by Next while reading the ring
 	tpMu   sync.RWMutex // guards tp against Close while Stats reads socket counters
@@ -138,7 +141,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	if err != nil {
 		return nil, &LiveError{Iface: name, Err: err}
 	}
-	s := &liveSource{iface: name, lt: lt, tp: tp, raw: opts.RawPacket}
+	s := &liveSource{iface: name, lt: lt, tp: tp, raw: opts.RawPacket, tick: opts.Tick, every: opts.pollInterval()}
 	// The socket was bound before any filter was attached: drop what the
 	// ring caught meanwhile, with a reject-all filter in place (as libpcap).
 	if err := tp.SetBPF([]bpf.RawInstruction{{Op: bpfRET, K: 0}}); err != nil {
@@ -250,6 +253,10 @@ func (s *liveSource) Next() (*Packet, error) {
 		data, ci, err := s.tp.ZeroCopyReadPacketData()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) {
+				if s.tick != nil && !s.closed.Load() {
+					s.last = time.Now()
+					s.tick(s.last)
+				}
 				continue
 			}
 			if s.closed.Load() {
@@ -259,6 +266,12 @@ func (s *liveSource) Next() (*Packet, error) {
 		}
 		n := s.packets.Add(1)
 		s.bytes.Add(uint64(len(data)))
+		if s.tick != nil {
+			if d := ci.Timestamp.Sub(s.last); d >= s.every || d < -s.every {
+				s.last = ci.Timestamp
+				s.tick(ci.Timestamp)
+			}
+		}
 		if s.raw != nil {
 			s.raw(s.lt, ci.Timestamp, data, ci.Length)
 		}
