@@ -35,8 +35,15 @@ const (
 const (
 	packetOutgoing   = 4 // PACKET_OUTGOING, the sll_pkttype of packets sent by this host
 	liveFrameSize    = 4096
-	liveMinBlockSize = 1 << 20
-	liveBlockTimeout = 20 * time.Millisecond // a partly filled ring block reaches us after at most this
+	// The ring is made of blocks of at least liveMinBlockSize bytes that
+	// each hold a whole packet of Snaplen (512 KiB for the default). The
+	// kernel hands a block over when it is full or liveBlockTimeout after
+	// its first packet, so a reader that stalls (a busy machine) survives
+	// about min(blocks × timeout, ring size ÷ byte rate): many smaller
+	// blocks and a timeout that is not too short keep sparse traffic from
+	// wasting the ring. 50 ms bounds the latency added to live output.
+	liveMinBlockSize = 256 << 10
+	liveBlockTimeout = 50 * time.Millisecond
 	liveDrainLimit   = 2 * time.Second
 )
 
