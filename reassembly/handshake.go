@@ -341,6 +341,7 @@ const (
 	CodeUnrequestedProtocol = "handshake-unrequested-subprotocol" // warning: server chose a subprotocol not offered
 	CodeUnrequestedExt      = "handshake-unrequested-extension"   // warning: server accepted an extension not offered
 	CodeHandshakeGap        = "handshake-gap"                     // error: handshake bytes not captured
+	CodeDuplicateHeader     = "handshake-duplicate-header"        // error: a Sec-WebSocket-* header that must appear once appears again (first value used)
 	CodeMalformedHTTP       = "malformed-http"                    // error: unparseable HTTP around the upgrade
 	// Transport:
 	CodeConflict = "retransmission-conflict" // error: retransmitted bytes differ; the first copy is kept
@@ -365,6 +366,7 @@ func checkRequest(hs *Handshake) []finding {
 	} else if !hs.KeyValid {
 		f = append(f, finding{CodeBadKey, "error", "Sec-WebSocket-Key " + strconv.Quote(hs.Key) + " is not base64 of 16 bytes"})
 	}
+	f = append(f, duplicates(hh, "Sec-WebSocket-Key", "Sec-WebSocket-Version")...)
 	switch strings.TrimSpace(hs.Version) {
 	case "13":
 	case "7", "8":
@@ -373,6 +375,20 @@ func checkRequest(hs *Handshake) []finding {
 		f = append(f, finding{CodeBadVersion, "warning", "request lacks Sec-WebSocket-Version"})
 	default:
 		f = append(f, finding{CodeBadVersion, "warning", "unsupported Sec-WebSocket-Version " + strconv.Quote(hs.Version)})
+	}
+	return f
+}
+
+// duplicates reports headers of names that RFC 6455 §11.3 allows at most
+// once per request or response: endpoints disagree on which copy counts
+// (a browser fails the connection), so which one wsscope used is said.
+func duplicates(hh []Header, names ...string) []finding {
+	var f []finding
+	for _, name := range names {
+		if vals := lookupAll(hh, name); len(vals) > 1 {
+			f = append(f, finding{CodeDuplicateHeader, "error", name + " appears " + strconv.Itoa(len(vals)) +
+				" times (RFC 6455 §11.3: at most once); the first value " + strconv.Quote(vals[0]) + " is used"})
+		}
 	}
 	return f
 }
@@ -388,6 +404,7 @@ func checkResponse(hs *Handshake, haveRequest bool) []finding {
 	if !hasTokenH(hh, "Connection", "upgrade") {
 		f = append(f, finding{CodeMissingConnection, "error", "101 response lacks Connection: Upgrade"})
 	}
+	f = append(f, duplicates(hh, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol")...)
 	if hs.Accept == "" {
 		f = append(f, finding{CodeMissingAccept, "error", "101 response lacks Sec-WebSocket-Accept"})
 	} else if haveRequest && hs.Key != "" && !hs.AcceptValid {
