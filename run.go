@@ -187,6 +187,10 @@ func (r *runner) run(ctx context.Context) (status int) {
 		fmt.Fprintln(r.env.Stderr, "wsscope: --tui needs a terminal on stdout (see wsscope --help)")
 		return exitUsage
 	}
+	drop, err := privDrop(r.cfg.dropUser) // -Z: checked before opening anything
+	if err != nil {
+		return r.fail(err)
+	}
 	if err := r.open(mode); err != nil {
 		return r.fail(err)
 	}
@@ -240,6 +244,9 @@ func (r *runner) run(ctx context.Context) (status int) {
 	}
 	for _, w := range writers {
 		sinks = append(sinks, w)
+	}
+	if err := drop(); err != nil { // -Z: capture and output files are open
+		return r.fail(err)
 	}
 	if (r.stdin != nil || live) && mode != modeTUI {
 		flush := func() {
