@@ -1,7 +1,5 @@
 package wsdecode
 
-import "bytes"
-
 // Parser states of one direction.
 const (
 	stHeader  = iota // reading a frame header (hdrN bytes buffered)
@@ -15,6 +13,7 @@ type Conn struct {
 	cfg Config
 	h   Handler
 	s   [2]stream
+	msg Message   // handed to Handler.Message (one at a time)
 	mk  maskStats // client masking keys (maskkey.go)
 }
 
@@ -42,7 +41,6 @@ type stream struct {
 	afterClose bool // data-after-close reported
 	ctxLost    bool // inflate history lost (gap, failure) under takeover
 	window     []byte
-	zr         bytes.Reader
 
 	// resynchronisation
 	skipped    int64

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
-	"slices"
 	"sync"
 )
 
@@ -14,10 +13,20 @@ import (
 // io.ErrUnexpectedEOF.
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// inflaterPool holds flate readers shared by all Conns; each is Reset with the
-// input and, under context takeover, the direction's window.
+// inflater is a flate reader with its input reader. Inflaters are shared by
+// all Conns through inflaterPool and hold nothing of a Conn between uses:
+// each is Reset with the input and, under context takeover, the
+// direction's window (the only inflate state a direction keeps between
+// messages is that ≤ 32 KiB history, see pushWindow).
+type inflater struct {
+	fr io.ReadCloser
+	zr bytes.Reader
+}
+
 var inflaterPool = sync.Pool{New: func() any {
-	return flate.NewReader(bytes.NewReader(nil))
+	z := &inflater{}
+	z.fr = flate.NewReader(&z.zr)
+	return z
 }}
 
 // Why inflation stopped before the end of the stream.
@@ -34,10 +43,14 @@ const (
 func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err error, stop int) {
 	limit := s.c.cfg.MaxMessageSize
 	ratioLimit := s.c.cfg.MaxInflateRatio * int64(len(in))
-	s.zr.Reset(in)
-	fr := inflaterPool.Get().(io.ReadCloser)
-	defer inflaterPool.Put(fr)
-	if e := fr.(flate.Resetter).Reset(&s.zr, dict); e != nil {
+	z := inflaterPool.Get().(*inflater)
+	defer func() {
+		z.zr.Reset(nil) // keep no reference to the input
+		inflaterPool.Put(z)
+	}()
+	z.zr.Reset(in)
+	fr := z.fr
+	if e := fr.(flate.Resetter).Reset(&z.zr, dict); e != nil {
 		return 0, e, stopNone
 	}
 	for {
@@ -64,7 +77,7 @@ func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err erro
 			if int64(len(a.buf)+grow) > limit {
 				grow = int(limit) - len(a.buf)
 			}
-			a.buf = slices.Grow(a.buf, grow)
+			a.buf = growBuf(a.buf, grow, limit)
 			continue
 		}
 		n, e := fr.Read(a.buf[len(a.buf):end])
@@ -83,20 +96,30 @@ func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err erro
 }
 
 // pushWindow appends plaintext p to the direction's LZ77 history. The
-// history buffer holds up to 2×32 KiB; when full, its last 32 KiB (enough for
-// any negotiated window bits) move to the front, so each plaintext byte is
-// moved about once instead of once per message.
+// history buffer grows with use (from 1 KiB) up to windowCap (48 KiB); when
+// full, the last 32 KiB (enough for any negotiated window bits) move to the
+// front, so each plaintext byte is moved about twice instead of once per
+// message.
 func (s *stream) pushWindow(p []byte) {
-	if s.window == nil {
-		s.window = make([]byte, 0, 2*windowSize)
-	}
 	if len(p) >= windowSize {
+		if cap(s.window) < windowSize {
+			s.window = make([]byte, 0, windowCap)
+		}
 		s.window = append(s.window[:0], p[len(p)-windowSize:]...)
 		return
 	}
-	if len(s.window)+len(p) > cap(s.window) {
-		n := copy(s.window, s.window[len(s.window)-windowSize:])
-		s.window = s.window[:n]
+	if need := len(s.window) + len(p); need > cap(s.window) {
+		if c := cap(s.window); c < windowCap {
+			w := make([]byte, len(s.window), min(windowCap, max(2*c, need, 1<<10)))
+			copy(w, s.window)
+			s.window = w
+		}
+		if need > cap(s.window) {
+			// Keep what, with p, makes the last windowSize bytes.
+			keep := min(len(s.window), windowSize-len(p))
+			n := copy(s.window, s.window[len(s.window)-keep:])
+			s.window = s.window[:n]
+		}
 	}
 	s.window = append(s.window, p...)
 }
@@ -149,7 +172,7 @@ func (s *stream) inflateData(a *assembly, at Meta, ctxOK bool) {
 	}
 	complete := !a.holed
 	if complete {
-		in = append(in, deflateTail...)
+		in = append(growBuf(in, len(deflateTail), s.c.cfg.MaxMessageSize+int64(len(deflateTail))), deflateTail...)
 		a.zbuf = in[:0]
 	}
 	var dict []byte

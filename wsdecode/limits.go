@@ -11,13 +11,19 @@ package wsdecode
 //     inflateRatioFloor the output exceeds MaxInflateRatio times the input;
 //   - Message.Frames keeps at most MaxFramesPerMessage headers and
 //     Message.Anomalies at most maxAnomalies (+1 marking the cut);
-//   - each direction keeps one 64 KiB inflate history buffer (32 KiB used) when context takeover
-//     applies, a 14-byte header buffer, a 141-byte resynchronisation carry
-//     and, once a limit is hit, a 4 KiB scratch buffer;
-//   - after a message, its buffers are kept for the next one up to keepBuffer
-//     (64 KiB), released past retainBuffer (4 MiB), and in between kept
-//     only while messages keep using a quarter of them; Conn.Trim releases
-//     idle buffers on demand.
+//   - each direction keeps, when context takeover applies, one inflate
+//     history buffer (the last 32 KiB of plaintext, in a buffer grown with
+//     use up to 48 KiB) but no inflater: flate readers are pooled, shared
+//     by all Conns and hold nothing of a Conn between messages;
+//   - each direction keeps a 14-byte header buffer, a 141-byte
+//     resynchronisation carry and, once a limit is hit, a 4 KiB scratch
+//     buffer;
+//   - a message's buffers are held only while it is in progress: once it
+//     is emitted, buffers above keepBuffer (512 B) go back to pools shared
+//     by all Conns (bufpool.go), so memory follows the messages in
+//     progress, not connections × the largest message each ever carried;
+//     Frames and Anomalies slices above keepFrames/keepAnomalies entries
+//     are dropped too; Conn.Trim releases the small ones on demand.
 const (
 	DefaultMaxMessageSize      = 64 << 20
 	DefaultMaxInflateRatio     = 1000
@@ -26,9 +32,10 @@ const (
 	inflateRatioFloor = 1 << 20
 	maxAnomalies      = 32
 	windowSize        = 32 << 10
-	retainBuffer      = 4 << 20
-	keepBuffer        = 64 << 10
-	idleMessages      = 8
+	windowCap         = windowSize + windowSize/2
+	keepBuffer        = 512
+	keepFrames        = 4
+	keepAnomalies     = 4
 	scratchSize       = 4 << 10
 )
 

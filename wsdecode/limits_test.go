@@ -88,29 +88,66 @@ func TestBufferRetention(t *testing.T) {
 	c := NewConn(Config{}, r)
 	big := enc(fr{fin: true, op: OpBinary, payload: dataOf(1 << 20)})
 	small := enc(fr{fin: true, op: OpBinary, payload: dataOf(100)})
-	c.Feed(FromServer, big, Meta{})
-	c.Feed(FromServer, big, Meta{})
-	if cap(c.s[FromServer].data.buf) < 1<<20 {
-		t.Fatalf("buffer in steady use released")
+	// A big message in progress holds its buffer; once emitted, the
+	// buffer goes back to the pool.
+	c.Feed(FromServer, big[:len(big)/2], Meta{})
+	if cap(c.s[FromServer].data.buf) < len(big)/2-16 {
+		t.Fatalf("buffer of the message in progress: cap %d", cap(c.s[FromServer].data.buf))
 	}
-	for i := 0; i < idleMessages; i++ {
-		c.Feed(FromServer, small, Meta{})
+	c.Feed(FromServer, big[len(big)/2:], Meta{})
+	if c.s[FromServer].data.buf != nil {
+		t.Errorf("1 MiB buffer kept after its message (%d)", cap(c.s[FromServer].data.buf))
 	}
-	if got := cap(c.s[FromServer].data.buf); got > keepBuffer {
-		t.Errorf("idle 1 MiB buffer kept (%d)", got)
+	// Small buffers are kept for the next message, up to keepBuffer.
+	c.Feed(FromServer, small, Meta{})
+	if got := cap(c.s[FromServer].data.buf); got == 0 || got > keepBuffer {
+		t.Errorf("small buffer: cap %d, want 1..%d", got, keepBuffer)
 	}
-	c.Feed(FromServer, big, Meta{})
 	c.Trim()
 	if c.s[FromServer].data.buf != nil {
 		t.Errorf("Trim kept the buffer")
 	}
 	c.Feed(FromServer, small, Meta{})
-	if len(r.msgs) != 3+idleMessages+1 || string(r.msgs[len(r.msgs)-1].Payload) != string(dataOf(100)) {
+	c.Feed(FromServer, big, Meta{})
+	if len(r.msgs) != 4 || string(r.msgs[2].Payload) != string(dataOf(100)) {
 		t.Errorf("decoding after Trim: %d messages", len(r.msgs))
 	}
-	huge := enc(fr{fin: true, op: OpBinary, payload: dataOf(retainBuffer + 1)})
-	c.Feed(FromServer, huge, Meta{})
-	if c.s[FromServer].data.buf != nil {
-		t.Errorf("buffer past retainBuffer kept")
+	for i, m := range r.msgs {
+		want := dataOf(100)
+		if len(m.Payload) > 100 {
+			want = dataOf(1 << 20)
+		}
+		if string(m.Payload) != string(want) {
+			t.Errorf("message %d: payload differs", i)
+		}
+	}
+}
+
+// TestBufferPool: pooled buffers are powers of two in the pooled range,
+// grow by doubling up to the limit, and are reused.
+func TestBufferPool(t *testing.T) {
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 4097, 1 << 22} {
+		b := getBuf(n)
+		if c := cap(b); c < n || c&(c-1) != 0 || len(b) != 0 {
+			t.Errorf("getBuf(%d): len %d cap %d", n, len(b), c)
+		}
+		putBuf(b)
+	}
+	if b := getBuf(1<<22 + 1); cap(b) != 1<<22+1 {
+		t.Errorf("unpooled size: cap %d", cap(b))
+	}
+	b := growBuf(nil, 10, 1<<20)
+	b = append(b, "0123456789"...)
+	for len(b) < 1<<20 {
+		n := min(1000, 1<<20-len(b))
+		b = growBuf(b, n, 1<<20)
+		b = append(b, make([]byte, n)...)
+	}
+	if cap(b) != 1<<20 || string(b[:10]) != "0123456789" {
+		t.Errorf("grown to cap %d, want the limit %d; prefix %q", cap(b), 1<<20, b[:10])
+	}
+	// The limit caps growth (rounded up to the pool size).
+	if b := growBuf(make([]byte, 600, 1024), 500, 1100); cap(b) != 2048 || len(b) != 600 {
+		t.Errorf("growth past a limit of 1100: len %d cap %d", len(b), cap(b))
 	}
 }

@@ -2,7 +2,6 @@ package wsdecode
 
 import (
 	"encoding/binary"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -20,8 +19,6 @@ type assembly struct {
 	zlen  int64  // compressed bytes seen
 	wire  int64
 
-	bufIdle   int // messages since buf was last well used (see retain)
-	zbufIdle  int
 	frames    []Frame
 	framesCut bool
 	anoms     []Anomaly
@@ -44,7 +41,6 @@ type assembly struct {
 	reason  string
 
 	first, last Meta
-	msg         Message
 }
 
 // startMsg resets a for a new message whose first frame header started at at.
@@ -89,7 +85,10 @@ func (s *stream) appendPlain(a *assembly, p []byte, at Meta) {
 	}
 	if n > 0 {
 		l := len(a.buf)
-		a.buf = slices.Grow(a.buf, n)[:l+n]
+		// Doubling from the pools (append grows large slices by 1.25×,
+		// which allocates ~5× the final size on the way to a
+		// MaxMessageSize message), capped at the limit.
+		a.buf = growBuf(a.buf, n, s.c.cfg.MaxMessageSize)[:l+n]
 		dst := a.buf[l:]
 		s.unmask(dst, p[:n])
 		if a.text {
@@ -130,7 +129,7 @@ func (s *stream) appendZ(a *assembly, p []byte, at Meta) {
 		return
 	}
 	l := len(a.zbuf)
-	a.zbuf = slices.Grow(a.zbuf, len(p))[:l+len(p)]
+	a.zbuf = growBuf(a.zbuf, len(p), s.c.cfg.MaxMessageSize)[:l+len(p)]
 	s.unmask(a.zbuf[l:], p)
 }
 
@@ -207,7 +206,7 @@ func validCloseCode(code uint16) bool {
 
 // emit hands a's message to the Handler and resets a.
 func (s *stream) emit(a *assembly) {
-	m := &a.msg
+	m := &s.c.msg
 	*m = Message{
 		Dir:          s.dir,
 		Opcode:       a.op,
@@ -231,29 +230,16 @@ func (s *stream) emit(a *assembly) {
 	}
 	s.c.h.Message(m)
 	a.active = false
-	a.buf = retain(a.buf, len(a.buf), &a.bufIdle)
-	a.zbuf = retain(a.zbuf, int(min(a.zlen, int64(cap(a.zbuf)))), &a.zbufIdle)
-	a.reason = ""
-}
-
-// retain decides whether a message buffer is kept for the next message:
-// always up to keepBuffer bytes of capacity, never past retainBuffer, and in
-// between while messages keep using at least a quarter of it (released after
-// idleMessages messages that did not).
-func retain(b []byte, used int, idle *int) []byte {
-	switch c := cap(b); {
-	case c <= keepBuffer:
-	case c > retainBuffer:
-		return nil
-	case used >= c/4:
-		*idle = 0
-	default:
-		if *idle++; *idle >= idleMessages {
-			*idle = 0
-			return nil
-		}
+	a.buf = releaseBuf(a.buf)
+	a.zbuf = releaseBuf(a.zbuf)
+	if cap(a.frames) > keepFrames {
+		a.frames = nil
 	}
-	return b[:0]
+	if cap(a.anoms) > keepAnomalies {
+		a.anoms = nil
+	}
+	a.reason = ""
+	*m = Message{}
 }
 
 // Trim releases the message buffers of both directions that are not in use
@@ -265,7 +251,9 @@ func (c *Conn) Trim() {
 		s := &c.s[d]
 		for _, a := range []*assembly{&s.data, &s.ctrl} {
 			if !a.active {
-				a.buf, a.zbuf = nil, nil
+				putBuf(a.buf)
+				putBuf(a.zbuf)
+				a.buf, a.zbuf, a.frames, a.anoms = nil, nil, nil, nil
 			}
 		}
 		s.scratch = nil
