@@ -533,6 +533,7 @@ func (a *Assembler) report(c *conn, u *upgrade) {
 		return
 	}
 	u.reported = true
+	a.findings(u) // security findings (findings.go), once per handshake
 	if u.hs.Upgraded {
 		a.stats.WebSockets++
 	}

@@ -10,7 +10,8 @@ import (
 // Security findings of a handshake (RFC 6455 §10, cross-site WebSocket
 // hijacking). Findings computes them from one Handshake alone; the
 // Assembler adds them to the connection's anomalies once per handshake,
-// when its outcome is known (a 101 or a refusal), before Handler.Handshake.
+// when it reports it (a 101, a refusal, a failure, or the end of the
+// connection without an answer), before Handler.Handshake.
 // Reuse of a key across connections needs the whole capture: see KeySet.
 //
 // No finding ever carries a secret: cookies are named, never valued;
@@ -71,8 +72,8 @@ func Findings(hs *Handshake) []Anomaly {
 	return appendFindings(nil, hs)
 }
 
-// findings adds u's security findings to its pending anomalies, once, just
-// before the handshake is reported.
+// findings adds u's security findings to its pending anomalies; report
+// calls it once per handshake, before Handler.Handshake.
 func (a *Assembler) findings(u *upgrade) {
 	u.anoms = appendFindings(u.anoms, &u.hs)
 }

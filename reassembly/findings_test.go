@@ -214,6 +214,15 @@ func TestFindingsThroughAssembler(t *testing.T) {
 	}
 }
 
+// TestFindingsNoResponse checks that a request the server never answered
+// still has its cleartext findings (and no CSWSH).
+func TestFindingsNoResponse(t *testing.T) {
+	r := exchange(t, Config{}, req("/ws", "Origin: http://evil.example\r\n", "Cookie: sid=s3cr3t-cookie-value\r\n"), "", 1<<20)
+	if !r.has(CodeNoResponse) || !r.has(CodeCleartextCookie) || r.has(CodeCSWSHCrossOrigin) {
+		t.Errorf("anomalies %v, want handshake-no-response and cleartext-cookie, no cswsh", r.codes())
+	}
+}
+
 func TestKeySet(t *testing.T) {
 	key := func(i int) *Handshake {
 		b := fmt.Sprintf("key-%012d", i) // 16 bytes

@@ -470,7 +470,6 @@ func (a *Assembler) hgap(c *conn, s int, n int64, at Meta) {
 func (a *Assembler) fail(c *conn, s int, code, detail string, at Meta) {
 	if u := c.cur; u != nil && !u.reported {
 		a.addUpAnomaly(u, s, code, "error", detail, at)
-		a.findings(u)
 		a.report(c, u)
 	} else if u != nil {
 		a.anomaly(c, s, code, "error", detail, at)
@@ -640,7 +639,6 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		u.hs.Upgraded = respWS || !hasHeader(hdrs, "Upgrade")
 		c.cur = u
 		if !u.hs.Upgraded {
-			a.findings(u)
 			a.report(c, u)
 			a.ignore(c)
 			return false
@@ -656,7 +654,6 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 			o.role = roleClient
 		}
 		hc.reqs = nil
-		a.findings(u)
 		a.report(c, u)
 		return true
 	}
@@ -669,7 +666,6 @@ func (a *Assembler) message(c *conn, s int, head []byte, at Meta) bool {
 		setResponse(&u.hs, proto, status, reason, hdrs, at)
 		u.hs.Upgraded = false
 		a.addUpAnomaly(u, s, CodeRefused, "warning", "upgrade refused with status "+strconv.Itoa(status)+" "+string(reason), at)
-		a.findings(u)
 		a.report(c, u)
 		c.cur = nil
 		if o.st == stWait {
