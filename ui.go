@@ -18,6 +18,7 @@ import (
 // or when the UI is gone. sinks are the other writers (--har).
 func (r *runner) runTUI(ctx, pctx context.Context, pcancel context.CancelFunc, g *guardSink, sinks []pipeline.Sink) error {
 	model := tui.NewModel(tui.ModelOptions{})
+	defer model.Close() // after the pipeline and the UI are done (below)
 	g.next = export.Tee(append([]pipeline.Sink{model}, sinks...)...)
 	sink := export.Select(r.cfg.sel, g)
 	src := &statsSource{Source: r.src}

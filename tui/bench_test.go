@@ -58,12 +58,15 @@ func BenchmarkModelLoad(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
+		_, off0 := offheapMapped()
 		m := NewModel(ModelOptions{})
 		loadModel(b, m, benchMessages)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		perMsg = float64(after.HeapAlloc-before.HeapAlloc) / benchMessages
+		_, off1 := offheapMapped()
+		perMsg = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)+off1-off0) / benchMessages
 		runtime.KeepAlive(m)
+		m.Close()
 	}
 	b.ReportMetric(perMsg, "bytes/msg")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchMessages, "ns/msg")

@@ -2,7 +2,7 @@ package tui
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 )
 
 // A message's detail record is what the messages pane and the filter do not
@@ -10,28 +10,33 @@ import (
 // headers, anomaly references and the payload bytes. It is written to the
 // spill stream (spill.go) when the message arrives and read back on demand
 // (detail pane, previews of visible rows, payload filters and search, save,
-// copy, export). Layout, little-endian:
+// copy, export). It is compact (about 20 bytes before the payload for a
+// one-frame message; varints relative to the index record):
 //
-//	 0 tLast   int64   last byte, Unix ns
-//	 8 length  int64   payload length after decompression
-//	16 wire    int64   bytes on the wire
-//	24 pkt1    uint64  last packet
-//	32 nFrames uint32  frames the message was made of
-//	36 anom0   uint32  first anomaly in Model.anoms
-//	40 payN    uint32  payload bytes kept (after the frames)
-//	44 nAnom   uint16  anomalies kept
-//	46 kFrames uint16  frame headers kept
-//	48 close   uint16  close code
-//	50 flags   uint8   dHasClose
-//	51         uint8   reserved
-//	52 kFrames × 32-byte frame headers, then payN payload bytes
-//
-// A frame header: payLen uint64, pkt0 uint64, pkt1 uint64, mask key [4],
-// rsv, opcode, header length, FIN | masked<<1.
+//	flags     byte     dHasClose | dHasAnoms
+//	tLast     varint   last byte − first byte (msgRec.t), ns
+//	length    uvarint  payload length after decompression
+//	wire      uvarint  bytes on the wire
+//	pkt1      varint   last packet − first packet (msgRec.pkt0)
+//	nFrames   uvarint  frames the message was made of
+//	anom0     uvarint  first anomaly in Model.anoms   } if dHasAnoms
+//	nAnom     uvarint  anomalies kept                 }
+//	close     uvarint  close code                     } if dHasClose
+//	kFrames   uvarint  frame headers kept
+//	payN      uvarint  payload bytes kept
+//	kFrames × frame: payLen uvarint, pkt0 varint (− msgRec.pkt0),
+//	          pkt1 varint (− frame pkt0), FIN | masked<<1 | rsv<<2 byte,
+//	          opcode byte, header length byte, mask key [4] if masked
+//	payN payload bytes
 const (
-	detailHdrLen = 52
-	frameRecLen  = 32
-	dHasClose    = 1
+	dHasClose = 1 << iota
+	dHasAnoms
+)
+
+// Upper bounds of the encoded sizes (a uvarint takes at most 10 bytes).
+const (
+	maxDetailFixed = 1 + 10*10
+	maxFrameRec    = 3*10 + 3 + 4
 )
 
 // noDetail marks a message whose detail record was not kept (spill limit
@@ -60,71 +65,144 @@ type msgDetail struct {
 // partialPayload reports whether payload holds fewer bytes than were kept.
 func (d *msgDetail) partialPayload() bool { return uint32(len(d.payload)) < d.payN }
 
-func (d *msgDetail) payloadOff() int { return detailHdrLen + int(d.kFrames)*frameRecLen }
-
-// encodeDetailHeader appends the header and frame records of d to b.
-func encodeDetailHeader(b []byte, d *msgDetail) []byte {
-	var h [detailHdrLen]byte
-	le := binary.LittleEndian
-	le.PutUint64(h[0:], uint64(d.tLast))
-	le.PutUint64(h[8:], uint64(d.length))
-	le.PutUint64(h[16:], uint64(d.wire))
-	le.PutUint64(h[24:], d.pkt1)
-	le.PutUint32(h[32:], d.nFrames)
-	le.PutUint32(h[36:], d.anom0)
-	le.PutUint32(h[40:], d.payN)
-	le.PutUint16(h[44:], d.nAnom)
-	le.PutUint16(h[46:], d.kFrames)
-	le.PutUint16(h[48:], d.close)
+// encodeDetailHeader appends the encoded detail record of d (without its
+// payload) to b. r is the message's index record.
+func encodeDetailHeader(b []byte, r *msgRec, d *msgDetail) []byte {
+	var fl byte
 	if d.hasClose {
-		h[50] = dHasClose
+		fl |= dHasClose
 	}
-	b = append(b, h[:]...)
+	if d.nAnom > 0 {
+		fl |= dHasAnoms
+	}
+	b = append(b, fl)
+	b = binary.AppendVarint(b, d.tLast-r.t)
+	b = binary.AppendUvarint(b, uint64(d.length))
+	b = binary.AppendUvarint(b, uint64(d.wire))
+	b = binary.AppendVarint(b, int64(d.pkt1-r.pkt0))
+	b = binary.AppendUvarint(b, uint64(d.nFrames))
+	if d.nAnom > 0 {
+		b = binary.AppendUvarint(b, uint64(d.anom0))
+		b = binary.AppendUvarint(b, uint64(d.nAnom))
+	}
+	if d.hasClose {
+		b = binary.AppendUvarint(b, uint64(d.close))
+	}
+	b = binary.AppendUvarint(b, uint64(d.kFrames))
+	b = binary.AppendUvarint(b, uint64(d.payN))
 	for i := range d.frames {
 		f := &d.frames[i]
-		var r [frameRecLen]byte
-		le.PutUint64(r[0:], f.payLen)
-		le.PutUint64(r[8:], f.pkt0)
-		le.PutUint64(r[16:], f.pkt1)
-		copy(r[24:28], f.key[:])
-		r[28], r[29], r[30] = f.rsv, f.op, f.headerLen
+		b = binary.AppendUvarint(b, f.payLen)
+		b = binary.AppendVarint(b, int64(f.pkt0-r.pkt0))
+		b = binary.AppendVarint(b, int64(f.pkt1-f.pkt0))
+		bits := f.rsv << 2
 		if f.fin {
-			r[31] |= 1
+			bits |= 1
 		}
 		if f.masked {
-			r[31] |= 2
+			bits |= 2
 		}
-		b = append(b, r[:]...)
+		b = append(b, bits, f.op, f.headerLen)
+		if f.masked {
+			b = append(b, f.key[:]...)
+		}
 	}
 	return b
 }
 
-// decodeDetailHeader decodes the fixed header at the start of b.
-func decodeDetailHeader(b []byte, d *msgDetail) error {
-	if len(b) < detailHdrLen {
-		return fmt.Errorf("tui: detail record: %d bytes, header needs %d", len(b), detailHdrLen)
-	}
-	le := binary.LittleEndian
-	*d = msgDetail{
-		tLast: int64(le.Uint64(b[0:])), length: int64(le.Uint64(b[8:])), wire: int64(le.Uint64(b[16:])),
-		pkt1: le.Uint64(b[24:]), nFrames: le.Uint32(b[32:]), anom0: le.Uint32(b[36:]), payN: le.Uint32(b[40:]),
-		nAnom: le.Uint16(b[44:]), kFrames: le.Uint16(b[46:]), close: le.Uint16(b[48:]), hasClose: b[50]&dHasClose != 0,
-	}
-	return nil
+// errShort: the buffer ends inside the record's header; read more.
+var errShort = errors.New("tui: detail record: short buffer")
+
+// decoder reads varints from a detail record.
+type decoder struct {
+	b   []byte
+	n   int
+	bad bool
 }
 
-func decodeFrames(b []byte, n int) []frameRec {
-	le := binary.LittleEndian
-	out := make([]frameRec, n)
-	for i := range out {
-		r := b[i*frameRecLen:]
-		f := &out[i]
-		f.payLen, f.pkt0, f.pkt1 = le.Uint64(r[0:]), le.Uint64(r[8:]), le.Uint64(r[16:])
-		copy(f.key[:], r[24:28])
-		f.rsv, f.op, f.headerLen = r[28], r[29], r[30]
-		f.fin, f.masked = r[31]&1 != 0, r[31]&2 != 0
+func (x *decoder) uv() uint64 {
+	v, k := binary.Uvarint(x.b[x.n:])
+	if k <= 0 {
+		x.bad = true
+		return 0
 	}
-	return out
+	x.n += k
+	return v
+}
+
+func (x *decoder) v() int64 {
+	v, k := binary.Varint(x.b[x.n:])
+	if k <= 0 {
+		x.bad = true
+		return 0
+	}
+	x.n += k
+	return v
+}
+
+func (x *decoder) byte() byte {
+	if x.n >= len(x.b) {
+		x.bad = true
+		return 0
+	}
+	x.n++
+	return x.b[x.n-1]
+}
+
+// decodeDetail decodes the record header at the start of b into d (the
+// frames too if withFrames) and returns its length: the payload starts
+// there. errShort means b ends inside the header; d.kFrames is then set if
+// the fixed part was decoded (the header is at most maxDetailFixed +
+// kFrames×maxFrameRec bytes).
+func decodeDetail(b []byte, r *msgRec, d *msgDetail, withFrames bool) (int, error) {
+	x := decoder{b: b}
+	*d = msgDetail{}
+	fl := x.byte()
+	d.tLast = r.t + x.v()
+	d.length = int64(x.uv())
+	d.wire = int64(x.uv())
+	d.pkt1 = r.pkt0 + uint64(x.v())
+	d.nFrames = uint32(x.uv())
+	if fl&dHasAnoms != 0 {
+		d.anom0 = uint32(x.uv())
+		d.nAnom = uint16(x.uv())
+		if d.nAnom == 0 {
+			d.anom0 = 0 // never written so (corrupt record)
+		}
+	}
+	if fl&dHasClose != 0 {
+		d.hasClose, d.close = true, uint16(x.uv())
+	}
+	d.kFrames = uint16(x.uv())
+	d.payN = uint32(x.uv())
+	if x.bad {
+		d.kFrames = 0
+		return 0, errShort
+	}
+	if withFrames {
+		d.frames = make([]frameRec, d.kFrames)
+	}
+	for i := 0; i < int(d.kFrames); i++ {
+		var f frameRec
+		f.payLen = x.uv()
+		f.pkt0 = r.pkt0 + uint64(x.v())
+		f.pkt1 = f.pkt0 + uint64(x.v())
+		bits := x.byte()
+		f.fin, f.masked, f.rsv = bits&1 != 0, bits&2 != 0, bits>>2
+		f.op, f.headerLen = x.byte(), x.byte()
+		if f.masked {
+			for k := range f.key {
+				f.key[k] = x.byte()
+			}
+		}
+		if withFrames {
+			d.frames[i] = f
+		}
+	}
+	if x.bad {
+		return 0, errShort
+	}
+	return x.n, nil
 }
 
 // readDetail reads the detail record of r with at most maxPayload payload
@@ -134,39 +212,42 @@ func (s *snapshot) readDetail(r *msgRec, maxPayload int, withFrames bool) (*msgD
 	if r.off == noDetail || s.sp == nil {
 		return nil, errNoDetail
 	}
-	// One read covers the header, one frame and a preview in the common
-	// case; a second one fetches the rest.
-	first := make([]byte, detailHdrLen+frameRecLen+max(0, min(maxPayload, previewBytes)))
+	off := int64(r.off)
 	end := s.sp.size()
-	if n := end - int64(r.off); n < int64(len(first)) {
-		first = first[:max(0, n)]
+	// One read covers the header, a few frames and a preview in the common
+	// case; a second one fetches the rest.
+	want := maxDetailFixed + 2*maxFrameRec
+	if maxPayload > 0 {
+		want += min(maxPayload, previewBytes)
 	}
-	if err := s.sp.readAt(first, int64(r.off)); err != nil {
+	buf := make([]byte, min(int64(want), end-off))
+	if err := s.sp.readAt(buf, off); err != nil {
 		return nil, err
 	}
 	d := new(msgDetail)
-	if err := decodeDetailHeader(first, d); err != nil {
-		return nil, err
-	}
-	want := int(d.payN)
-	if maxPayload >= 0 {
-		want = min(want, maxPayload)
-	}
-	full := d.payloadOff() + want
-	buf := first
-	if full > len(first) {
-		buf = make([]byte, full)
-		copy(buf, first)
-		if err := s.sp.readAt(buf[len(first):], int64(r.off)+int64(len(first))); err != nil {
-			return nil, err
+	n, err := decodeDetail(buf, r, d, withFrames)
+	if err == errShort && int64(len(buf)) < end-off {
+		buf = make([]byte, min(int64(maxDetailFixed+int(d.kFrames)*maxFrameRec), end-off))
+		if err = s.sp.readAt(buf, off); err == nil {
+			n, err = decodeDetail(buf, r, d, withFrames)
 		}
 	}
-	buf = buf[:full]
-	if withFrames {
-		d.frames = decodeFrames(buf[detailHdrLen:], int(d.kFrames))
+	if err != nil {
+		return nil, err
 	}
-	d.payload = buf[d.payloadOff():][:want:want]
+	p := int(d.payN)
+	if maxPayload >= 0 {
+		p = min(p, maxPayload)
+	}
+	if n+p <= len(buf) {
+		d.payload = buf[n : n+p : n+p]
+		return d, nil
+	}
+	d.payload = make([]byte, p)
+	if err := s.sp.readAt(d.payload, off+int64(n)); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
-var errNoDetail = fmt.Errorf("tui: message details not kept (spill limit)")
+var errNoDetail = errors.New("tui: message details not kept (spill limit)")

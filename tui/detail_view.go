@@ -239,6 +239,7 @@ func yesNo(ok bool) string {
 func handshakeText(c *connView) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[::b]conn %d  %s → %s[::-]  state %s\n", c.id, c.client, c.server, escapeTags(connState(c)))
+	b.WriteString(securityText(c)) // security.go: findings first, highest risk first
 	hs := c.hs
 	if hs == nil {
 		b.WriteString("handshake not seen\n")

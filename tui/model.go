@@ -166,7 +166,8 @@ type Model struct {
 	msgs    chunked[msgRec]
 	anoms   chunked[anomRec]
 	sp      *spill // created with the first message
-	scratch []byte // detail header being encoded
+	scratch []byte     // detail header being encoded
+	frames  []frameRec // frames being encoded
 	closed  bool
 
 	first      int64 // earliest time seen (Unix ns), 0 if none
@@ -358,22 +359,8 @@ func (m *Model) writeDetailLocked(r *msgRec, d *msgDetail, msg *wsdecode.Message
 		r.flags |= fPayloadCut
 	}
 	k := min(len(msg.Frames), m.opts.MaxFramesPerMessage)
-	hdr := detailHdrLen + k*frameRecLen
-	if !m.sp.reserve(hdr + len(p)) {
-		if len(p) > 0 || msg.Len > 0 {
-			r.flags |= fPayloadGone
-		}
-		p = nil
-		if !m.sp.reserve(hdr) {
-			return
-		}
-	}
-	d.payN = uint32(len(p))
 	d.kFrames = uint16(k)
-	fr := make([]frameRec, 0, 1)
-	if k > 1 {
-		fr = make([]frameRec, 0, k)
-	}
+	fr := m.frames[:0]
 	for i := range k {
 		f := &msg.Frames[i]
 		fr = append(fr, frameRec{
@@ -382,8 +369,19 @@ func (m *Model) writeDetailLocked(r *msgRec, d *msgDetail, msg *wsdecode.Message
 			fin: f.Fin, masked: f.Masked,
 		})
 	}
-	d.frames = fr
-	m.scratch = encodeDetailHeader(m.scratch[:0], d)
+	m.frames, d.frames = fr, fr
+	d.payN = uint32(len(p))
+	m.scratch = encodeDetailHeader(m.scratch[:0], r, d)
+	if !m.sp.reserve(len(m.scratch) + len(p)) {
+		if len(p) > 0 || msg.Len > 0 {
+			r.flags |= fPayloadGone
+		}
+		p, d.payN = nil, 0
+		m.scratch = encodeDetailHeader(m.scratch[:0], r, d)
+		if !m.sp.reserve(len(m.scratch)) {
+			return
+		}
+	}
 	if len(p) <= 4096 {
 		m.scratch = append(m.scratch, p...)
 		r.off = uint64(m.sp.append(m.scratch))

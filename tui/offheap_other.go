@@ -8,4 +8,4 @@ func allocMsgBlock() []msgRec { return make([]msgRec, blockLen) }
 
 func freeMsgBlocks([][]msgRec) {}
 
-func offheapMapped() int64 { return 0 }
+func offheapMapped() (mapped, inUse int64) { return 0, 0 }

@@ -25,12 +25,14 @@ var offheap struct {
 	free   [][]msgRec
 	slab   []byte
 	mapped int64 // bytes mapped in all
+	inUse  int64 // bytes of blocks handed out and not freed
 }
 
 func allocMsgBlock() []msgRec {
 	need := blockLen * int(unsafe.Sizeof(msgRec{}))
 	offheap.mu.Lock()
 	defer offheap.mu.Unlock()
+	offheap.inUse += int64(need)
 	if n := len(offheap.free); n > 0 {
 		b := offheap.free[n-1]
 		offheap.free = offheap.free[:n-1]
@@ -51,14 +53,16 @@ func allocMsgBlock() []msgRec {
 
 func freeMsgBlocks(bs [][]msgRec) {
 	offheap.mu.Lock()
+	offheap.inUse -= int64(len(bs) * blockLen * int(unsafe.Sizeof(msgRec{})))
 	offheap.free = append(offheap.free, bs...)
 	offheap.mu.Unlock()
 }
 
 // offheapMapped returns the bytes of index memory mapped outside the Go
-// heap (for tests and benchmarks: runtime.MemStats does not count them).
-func offheapMapped() int64 {
+// heap, and those in use by models (for tests and benchmarks:
+// runtime.MemStats does not count them).
+func offheapMapped() (mapped, inUse int64) {
 	offheap.mu.Lock()
 	defer offheap.mu.Unlock()
-	return offheap.mapped
+	return offheap.mapped, offheap.inUse
 }

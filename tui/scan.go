@@ -28,14 +28,24 @@ func (pr *payloadReader) record(r *msgRec) (d msgDetail, payload []byte, ok bool
 		return d, nil, false
 	}
 	off := int64(r.off)
-	h := pr.get(off, detailHdrLen)
-	if h == nil || decodeDetailHeader(h, &d) != nil {
+	end := pr.s.sp.size()
+	h := pr.get(off, int(min(maxDetailFixed+2*maxFrameRec, end-off)))
+	if h == nil {
+		return d, nil, false
+	}
+	n, err := decodeDetail(h, r, &d, false)
+	if err == errShort && int64(len(h)) < end-off {
+		if h = pr.get(off, int(min(int64(maxDetailFixed+int(d.kFrames)*maxFrameRec), end-off))); h != nil {
+			n, err = decodeDetail(h, r, &d, false)
+		}
+	}
+	if err != nil {
 		return d, nil, false
 	}
 	if d.payN == 0 {
 		return d, nil, true
 	}
-	p := pr.get(off+int64(d.payloadOff()), int(d.payN))
+	p := pr.get(off+int64(n), int(d.payN))
 	return d, p, p != nil
 }
 
