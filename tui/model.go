@@ -165,7 +165,7 @@ type Model struct {
 
 	msgs    chunked[msgRec]
 	anoms   chunked[anomRec]
-	sp      *spill // created with the first message
+	sp      *spill     // created with the first message
 	scratch []byte     // detail header being encoded
 	frames  []frameRec // frames being encoded
 	closed  bool
