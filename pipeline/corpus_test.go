@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,16 +12,17 @@ import (
 
 const corpusDir = "/work/shared/corpus/public"
 
+// runFile runs a capture file with 1 shard and checks that every other
+// shard count gives the same Sink calls (runShards).
 func runFile(t *testing.T, path string) (*recSink, Stats, error) {
 	t.Helper()
-	src, err := capture.OpenFile(path, capture.Options{})
-	if err != nil {
-		t.Fatalf("OpenFile: %v", err)
-	}
-	defer src.Close()
-	sink := newRecSink(t)
-	st, err := Run(context.Background(), src, Options{}, sink)
-	return sink, st, err
+	return runShards(t, Options{}, func() capture.Source {
+		src, err := capture.OpenFile(path, capture.Options{})
+		if err != nil {
+			t.Fatalf("OpenFile: %v", err)
+		}
+		return src
+	})
 }
 
 // TestCorpus runs the pipeline over real captures of other projects (read in

@@ -59,16 +59,18 @@ func writeCapture(t testing.TB, rec *synth.Recording, opts synth.Options) ([]byt
 	return buf.Bytes(), res
 }
 
+// runBytes runs a capture in memory with 1 shard and checks that every
+// other shard count gives the same Sink calls (runShards); it returns the
+// 1-shard run.
 func runBytes(t testing.TB, data []byte) (*recSink, Stats, error) {
 	t.Helper()
-	src, err := capture.OpenReader(bytes.NewReader(data), "test.pcap", capture.Options{})
-	if err != nil {
-		t.Fatalf("OpenReader: %v", err)
-	}
-	defer src.Close()
-	sink := newRecSink(t)
-	st, err := Run(context.Background(), src, Options{}, sink)
-	return sink, st, err
+	return runShards(t, Options{}, func() capture.Source {
+		src, err := capture.OpenReader(bytes.NewReader(data), "test.pcap", capture.Options{})
+		if err != nil {
+			t.Fatalf("OpenReader: %v", err)
+		}
+		return src
+	})
 }
 
 type msgKey struct {

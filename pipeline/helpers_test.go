@@ -54,6 +54,7 @@ func (m msgRec) marked() bool { return m.incomplete || m.truncated || len(m.anom
 type recSink struct {
 	t      testing.TB
 	calls  []string // trace for determinism checks
+	full   []string // every field of every call, for shard-count equivalence
 	conns  []*Conn
 	open   map[*Conn]bool
 	msgs   []msgRec
@@ -73,6 +74,9 @@ func (s *recSink) ConnOpen(c *Conn) {
 	s.open[c] = true
 	s.conns = append(s.conns, c)
 	s.calls = append(s.calls, fmt.Sprintf("open %d %v->%v up=%v", c.ID, c.Client, c.Server, c.Handshake.Upgraded))
+	cc := *c
+	cc.Handshake = nil // a pointer: compared by value below
+	s.full = append(s.full, fmt.Sprintf("open %+v %+v", cc, *c.Handshake))
 }
 
 func (s *recSink) Message(c *Conn, m *wsdecode.Message) {
@@ -89,6 +93,7 @@ func (s *recSink) Message(c *Conn, m *wsdecode.Message) {
 	}
 	s.msgs = append(s.msgs, r)
 	s.calls = append(s.calls, fmt.Sprintf("msg %d %v %v %d %q %v %v", c.ID, m.Dir, m.Opcode, m.Len, m.Payload, m.Incomplete, r.anoms))
+	s.full = append(s.full, fmt.Sprintf("msg %d %+v nil=%v,%v,%v %+v", c.ID, *m, m.Payload == nil, m.Frames == nil, m.Anomalies == nil, c.Summary))
 }
 
 func (s *recSink) Anomaly(c *Conn, a *Anomaly) {
@@ -109,6 +114,7 @@ func (s *recSink) Anomaly(c *Conn, a *Anomaly) {
 		id = c.ID
 	}
 	s.calls = append(s.calls, fmt.Sprintf("anom %d %s %s %d", id, a.Code, a.From, a.Packet))
+	s.full = append(s.full, fmt.Sprintf("anom %d %+v", id, *a))
 }
 
 func (s *recSink) ConnEnd(c *Conn) {
@@ -120,6 +126,7 @@ func (s *recSink) ConnEnd(c *Conn) {
 	}
 	delete(s.open, c)
 	s.calls = append(s.calls, fmt.Sprintf("end %d %s %+v", c.ID, c.Summary.EndReason, c.Summary.Messages))
+	s.full = append(s.full, fmt.Sprintf("end %d %+v", c.ID, c.Summary))
 }
 
 func (s *recSink) hasAnomaly(code string) bool {

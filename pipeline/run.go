@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/wsscope/wsscope/capture"
 	"github.com/wsscope/wsscope/reassembly"
@@ -18,32 +19,64 @@ type Options struct {
 	// Decode bounds the WebSocket decoder; its Deflate field is ignored
 	// (it comes from each connection's handshake).
 	Decode wsdecode.Config
+	// Shards is how many goroutines reassemble and decode connections,
+	// each taking the connections whose unordered TCP 4-tuple hashes to it
+	// (see shard.go). 0 means runtime.GOMAXPROCS(0) (at most MaxShards);
+	// 1 runs everything on the calling goroutine, packet by packet, which
+	// is what a live capture wants (a sharded run hands packets on in
+	// batches and so delays output until a batch fills). Whatever the
+	// number, the Sink sees the same calls in the same order unless a
+	// global limit (MaxConns, MaxBufferedTotal, which are divided among
+	// the shards) is hit or the capture's timestamps step back across an
+	// idle timeout (see shard.go).
+	Shards int
 }
+
+// MaxShards bounds Options.Shards.
+const MaxShards = 64
 
 // Stats counts what Run processed.
 type Stats struct {
-	Capture    capture.Stats    // as reported by the Source at the end
-	Reassembly reassembly.Stats // TCP flows, gaps, conflicts, limits
-	Packets    uint64           // TCP packets processed
-	Bytes      uint64           // TCP payload bytes processed (captured)
-	Conns      uint64           // ConnOpen calls (upgrades, refused or not)
-	WebSockets uint64           // of those, upgraded
-	Messages   uint64           // Message calls
-	Anomalies  uint64           // Anomaly calls plus anomalies attached to messages
+	Capture capture.Stats // as reported by the Source at the end
+	// Reassembly sums the shards' counters; MaxBufferedObs is then the sum
+	// of each shard's highest (an upper bound of the highest total).
+	Reassembly reassembly.Stats
+	Packets    uint64 // TCP packets processed
+	Bytes      uint64 // TCP payload bytes processed (captured)
+	Conns      uint64 // ConnOpen calls (upgrades, refused or not)
+	WebSockets uint64 // of those, upgraded
+	Messages   uint64 // Message calls
+	Anomalies  uint64 // Anomaly calls plus anomalies attached to messages
+	Shards     int    // shards used
 }
 
 // ctxCheckEvery is how many packets are processed between context checks.
 const ctxCheckEvery = 256
 
 // Run reads src until io.EOF, reassembles and decodes every WebSocket
-// connection and delivers the results to sink, all from the calling
-// goroutine. It returns the source's error (e.g. a *capture.FormatError)
-// after everything read before it was processed and every connection was
-// ended, or ctx.Err() when ctx is cancelled (open connections are still
-// ended, with reassembly.EndCapture). Same packets → same Sink calls.
+// connection and delivers the results to sink from the calling goroutine.
+// It returns the source's error (e.g. a *capture.FormatError) after
+// everything read before it was processed and every connection was ended,
+// or ctx.Err() when ctx is cancelled (open connections are still ended,
+// with reassembly.EndCapture). Same packets → same Sink calls, for any
+// opts.Shards (see Options.Shards for the exceptions).
 func Run(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stats, error) {
-	r := &runner{sink: sink, decCfg: opts.Decode}
-	asm := reassembly.New(opts.Reassembly, r)
+	n := opts.Shards
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	n = min(n, MaxShards)
+	if n > 1 {
+		return runSharded(ctx, src, opts, n, sink)
+	}
+	return runSerial(ctx, src, opts, sink)
+}
+
+// runSerial is Run on the calling goroutine alone.
+func runSerial(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stats, error) {
+	d := &deliverer{sink: sink}
+	h := &handler{decCfg: opts.Decode, out: d}
+	asm := reassembly.New(opts.Reassembly, h)
 	var (
 		err  error
 		last reassembly.Meta
@@ -63,8 +96,8 @@ func Run(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stat
 			}
 			break
 		}
-		r.stats.Packets++
-		r.stats.Bytes += uint64(len(p.Payload))
+		d.stats.Packets++
+		d.stats.Bytes += uint64(len(p.Payload))
 		last = reassembly.Meta{Time: p.Time, Packet: p.Num}
 		asm.Add(p)
 	}
@@ -72,59 +105,65 @@ func Run(ctx context.Context, src capture.Source, opts Options, sink Sink) (Stat
 		err = ctx.Err()
 	}
 	asm.Close(last)
-	r.stats.Capture = src.Stats()
-	r.stats.Reassembly = asm.Stats()
-	r.captureAnomalies(last)
-	return r.stats, err
+	d.stats.Capture = src.Stats()
+	d.stats.Reassembly = asm.Stats()
+	d.stats.Shards = 1
+	d.captureAnomalies(last)
+	return d.stats, err
 }
 
-// runner implements reassembly.Handler and turns its calls into Sink calls.
-//
-// All per-connection state (reassembly flows, wsdecode.Conn, the *Conn
-// record) is reached only through its own connection, so the work can later
-// be sharded by a hash of the unordered 4-tuple across goroutines (issue 6),
-// each with its own Assembler, with the Sink calls merged back in packet
-// order to keep the output deterministic.
-type runner struct {
-	sink   Sink
+// output receives a handler's results: the deliverer (to the Sink, single
+// goroutine) or a shard's recorder (to the merger).
+type output interface {
+	// open reports a new connection; id is the Assembler's Conn.ID.
+	open(pc *Conn, id uint64)
+	message(pc *Conn, m *wsdecode.Message)
+	anomaly(pc *Conn, a *Anomaly)
+	end(pc *Conn, c *reassembly.Conn, why reassembly.EndReason, at reassembly.Meta)
+}
+
+// handler implements reassembly.Handler: it runs one wsdecode.Conn per
+// WebSocket connection and hands connections, messages and anomalies to
+// out. All its state is per connection (reached through reassembly.Conn),
+// so that connections can be split among shards, each with its own
+// Assembler and handler.
+type handler struct {
 	decCfg wsdecode.Config
-	stats  Stats
-	anom   Anomaly // reused for Sink.Anomaly calls
+	out    output
+	anom   Anomaly // reused for anomalies
 }
 
 // connState is one connection's decoder and record; it implements
 // wsdecode.Handler.
 type connState struct {
-	r   *runner
+	h   *handler
 	pc  *Conn
 	dec *wsdecode.Conn
 }
 
-func (r *runner) Handshake(c *reassembly.Conn, hs *reassembly.Handshake) {
-	h := *hs
+func (h *handler) Handshake(c *reassembly.Conn, hs *reassembly.Handshake) {
+	hc := *hs
 	pc := &Conn{
 		ID:        c.ID,
 		Client:    c.Client,
 		Server:    c.Server,
-		Handshake: &h,
+		Handshake: &hc,
 		Start:     hs.RequestAt.Time,
 		Summary:   Summary{CloseCodes: [2]int{-1, -1}},
 	}
 	if pc.Start.IsZero() {
 		pc.Start = hs.ResponseAt.Time
 	}
-	cs := &connState{r: r, pc: pc}
+	cs := &connState{h: h, pc: pc}
 	c.User = cs
 	var extAnoms []wsdecode.Anomaly
 	if hs.Upgraded {
 		pc.Deflate, extAnoms = wsdecode.NegotiatedDeflate(hs.AcceptedExtensions)
-		cfg := r.decCfg
+		cfg := h.decCfg
 		cfg.Deflate = pc.Deflate
 		cs.dec = wsdecode.NewConn(cfg, cs)
-		r.stats.WebSockets++
 	}
-	r.stats.Conns++
-	r.sink.ConnOpen(pc)
+	h.out.open(pc, c.ID)
 	for i := range extAnoms {
 		a := &extAnoms[i]
 		a.Dir = wsdecode.FromServer
@@ -140,24 +179,24 @@ func state(c *reassembly.Conn) *connState {
 	return cs
 }
 
-func (r *runner) Data(c *reassembly.Conn, d reassembly.Dir, data []byte, at reassembly.Meta) {
+func (h *handler) Data(c *reassembly.Conn, d reassembly.Dir, data []byte, at reassembly.Meta) {
 	if cs := state(c); cs != nil && cs.dec != nil {
 		cs.dec.Feed(wsdecode.Dir(d), data, wsdecode.Meta(at))
 	}
 }
 
-func (r *runner) Gap(c *reassembly.Conn, d reassembly.Dir, n int64, at reassembly.Meta) {
+func (h *handler) Gap(c *reassembly.Conn, d reassembly.Dir, n int64, at reassembly.Meta) {
 	if cs := state(c); cs != nil && cs.dec != nil {
 		cs.dec.Gap(wsdecode.Dir(d), n, wsdecode.Meta(at))
 	}
 }
 
-func (r *runner) Anomaly(c *reassembly.Conn, a reassembly.Anomaly) {
+func (h *handler) Anomaly(c *reassembly.Conn, a reassembly.Anomaly) {
 	cs := state(c)
 	if cs == nil {
 		return
 	}
-	r.anom = Anomaly{
+	h.anom = Anomaly{
 		Code:     a.Code,
 		Detail:   a.Detail,
 		Severity: a.Severity,
@@ -166,20 +205,12 @@ func (r *runner) Anomaly(c *reassembly.Conn, a reassembly.Anomaly) {
 		Time:     a.At.Time,
 	}
 	if a.Both {
-		r.anom.From = ""
+		h.anom.From = ""
 	}
-	r.emitAnomaly(cs.pc)
+	h.out.anomaly(cs.pc, &h.anom)
 }
 
-func (r *runner) emitAnomaly(pc *Conn) {
-	r.stats.Anomalies++
-	if pc != nil {
-		pc.Summary.Anomalies++
-	}
-	r.sink.Anomaly(pc, &r.anom)
-}
-
-func (r *runner) End(c *reassembly.Conn, why reassembly.EndReason, at reassembly.Meta) {
+func (h *handler) End(c *reassembly.Conn, why reassembly.EndReason, at reassembly.Meta) {
 	cs := state(c)
 	if cs == nil {
 		return
@@ -188,36 +219,17 @@ func (r *runner) End(c *reassembly.Conn, why reassembly.EndReason, at reassembly
 		cs.dec.Close(wsdecode.Meta(at))
 		cs.dec = nil
 	}
-	s := &cs.pc.Summary
-	s.Ended, s.EndReason, s.End = true, why, at.Time
-	r.sink.ConnEnd(cs.pc)
+	h.out.end(cs.pc, c, why, at)
 	c.User = nil
 }
 
 // Message implements wsdecode.Handler.
-func (cs *connState) Message(m *wsdecode.Message) {
-	r := cs.r
-	s := &cs.pc.Summary
-	d := m.Dir & 1
-	s.Messages[d]++
-	s.Bytes[d] += uint64(m.Len)
-	s.WireBytes[d] += uint64(m.WireLen)
-	if m.Opcode == wsdecode.OpClose {
-		s.CloseCodes[d] = 0
-		if m.HasCloseCode {
-			s.CloseCodes[d] = int(m.CloseCode)
-		}
-	}
-	s.Anomalies += uint64(len(m.Anomalies))
-	r.stats.Anomalies += uint64(len(m.Anomalies))
-	r.stats.Messages++
-	r.sink.Message(cs.pc, m)
-}
+func (cs *connState) Message(m *wsdecode.Message) { cs.h.out.message(cs.pc, m) }
 
 // Anomaly implements wsdecode.Handler.
 func (cs *connState) Anomaly(a *wsdecode.Anomaly) {
-	r := cs.r
-	r.anom = Anomaly{
+	h := cs.h
+	h.anom = Anomaly{
 		Code:     a.Code,
 		Detail:   a.Detail,
 		Severity: Severity(a.Code),
@@ -225,22 +237,72 @@ func (cs *connState) Anomaly(a *wsdecode.Anomaly) {
 		Packet:   a.At.Packet,
 		Time:     a.At.Time,
 	}
-	r.emitAnomaly(cs.pc)
+	h.out.anomaly(cs.pc, &h.anom)
+}
+
+// deliverer keeps the Summary of each Conn and the Stats, and calls the
+// Sink. It is used from one goroutine: the serial run's, or the merger of
+// a sharded run.
+type deliverer struct {
+	sink  Sink
+	stats Stats
+	anom  Anomaly // for capture-level anomalies
+}
+
+func (d *deliverer) open(pc *Conn, id uint64) {
+	pc.ID = id
+	if pc.Handshake.Upgraded {
+		d.stats.WebSockets++
+	}
+	d.stats.Conns++
+	d.sink.ConnOpen(pc)
+}
+
+func (d *deliverer) message(pc *Conn, m *wsdecode.Message) {
+	s := &pc.Summary
+	dir := m.Dir & 1
+	s.Messages[dir]++
+	s.Bytes[dir] += uint64(m.Len)
+	s.WireBytes[dir] += uint64(m.WireLen)
+	if m.Opcode == wsdecode.OpClose {
+		s.CloseCodes[dir] = 0
+		if m.HasCloseCode {
+			s.CloseCodes[dir] = int(m.CloseCode)
+		}
+	}
+	s.Anomalies += uint64(len(m.Anomalies))
+	d.stats.Anomalies += uint64(len(m.Anomalies))
+	d.stats.Messages++
+	d.sink.Message(pc, m)
+}
+
+func (d *deliverer) anomaly(pc *Conn, a *Anomaly) {
+	d.stats.Anomalies++
+	if pc != nil {
+		pc.Summary.Anomalies++
+	}
+	d.sink.Anomaly(pc, a)
+}
+
+func (d *deliverer) end(pc *Conn, _ *reassembly.Conn, why reassembly.EndReason, at reassembly.Meta) {
+	s := &pc.Summary
+	s.Ended, s.EndReason, s.End = true, why, at.Time
+	d.sink.ConnEnd(pc)
 }
 
 // captureAnomalies reports capture-level findings (Sink.Anomaly with a nil
 // Conn) at the end of the run: connections evicted from a full flow table
 // and packets the kernel dropped.
-func (r *runner) captureAnomalies(at reassembly.Meta) {
-	if n := r.stats.Reassembly.Evicted; n > 0 {
-		r.anom = Anomaly{Code: reassembly.CodeLimit, Severity: "warning", Packet: at.Packet, Time: at.Time,
+func (d *deliverer) captureAnomalies(at reassembly.Meta) {
+	if n := d.stats.Reassembly.Evicted; n > 0 {
+		d.anom = Anomaly{Code: reassembly.CodeLimit, Severity: "warning", Packet: at.Packet, Time: at.Time,
 			Detail: fmt.Sprintf("%d connections evicted because the flow table was full (MaxConns)", n)}
-		r.emitAnomaly(nil)
+		d.anomaly(nil, &d.anom)
 	}
-	if n := r.stats.Capture.KernelDrops; n > 0 {
-		r.anom = Anomaly{Code: CodeKernelDrops, Severity: "warning", Packet: at.Packet, Time: at.Time,
+	if n := d.stats.Capture.KernelDrops; n > 0 {
+		d.anom = Anomaly{Code: CodeKernelDrops, Severity: "warning", Packet: at.Packet, Time: at.Time,
 			Detail: fmt.Sprintf("the kernel dropped %d packets: streams may have gaps", n)}
-		r.emitAnomaly(nil)
+		d.anomaly(nil, &d.anom)
 	}
 }
 

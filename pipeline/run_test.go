@@ -161,9 +161,7 @@ func TestSourceError(t *testing.T) {
 	data, _ := craftCapture(t, 1, 3, 100, synth.Options{})
 	pk := packetsOf(t, data)
 	ferr := &capture.FormatError{Path: "x", Offset: 1234, Err: errors.New("bad record")}
-	src := &sliceSource{pkts: pk, err: ferr}
-	sink := newRecSink(t)
-	st, err := Run(context.Background(), src, Options{}, sink)
+	sink, st, err := runShards(t, Options{}, func() capture.Source { return &sliceSource{pkts: pk, err: ferr} })
 	var fe *capture.FormatError
 	if !errors.As(err, &fe) || fe.Offset != 1234 {
 		t.Fatalf("err %v", err)
@@ -172,20 +170,21 @@ func TestSourceError(t *testing.T) {
 		t.Errorf("stats %+v open %d", st, len(sink.open))
 	}
 	// Truncated stream (connection still open): ended with capture-end.
-	src = &sliceSource{pkts: pk[:len(pk)/2], err: ferr}
-	sink = newRecSink(t)
-	_, err = Run(context.Background(), src, Options{}, sink)
+	sink, _, err = runShards(t, Options{}, func() capture.Source { return &sliceSource{pkts: pk[:len(pk)/2], err: ferr} })
 	if !errors.Is(err, ferr) || len(sink.open) != 0 || sink.conns[0].Summary.EndReason != reassembly.EndCapture {
 		t.Errorf("err %v, summary %+v", err, sink.conns[0].Summary)
 	}
 }
 
+// TestCancel: the serial run stops within ctxCheckEvery packets of a
+// cancellation (TestShardsCancel: sharded runs, which read a few batches
+// ahead).
 func TestCancel(t *testing.T) {
 	data, _ := craftCapture(t, 4, 200, 100, synth.Options{})
 	pk := packetsOf(t, data)
 	ctx, cancel := context.WithCancel(context.Background())
 	sink := &cancelSink{recSink: newRecSink(t), cancel: cancel, after: 3}
-	st, err := Run(ctx, &sliceSource{pkts: pk}, Options{}, sink)
+	st, err := Run(ctx, &sliceSource{pkts: pk}, Options{Shards: 1}, sink)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
@@ -239,35 +238,46 @@ func (d *discardSink) ConnEnd(*Conn)           {}
 
 // BenchmarkRun measures the whole pipeline (pcap parsing, reassembly,
 // decoding) on an in-memory capture of 64 interleaved connections with 1 KiB
-// and 16 KiB messages.
+// and 16 KiB messages, serial (shards-1) and sharded.
 func BenchmarkRun(b *testing.B) {
 	for _, bc := range []struct {
 		name       string
 		nmsg, size int
 	}{{"1KiB-msgs", 400, 1024}, {"16KiB-msgs", 40, 16384}} {
-		b.Run(bc.name, func(b *testing.B) {
-			data, _ := craftCapture(b, 64, bc.nmsg, bc.size, synth.Options{})
-			var pkts uint64
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				src, err := capture.OpenReader(bytes.NewReader(data), "bench", capture.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				sink := &discardSink{}
-				st, err := Run(context.Background(), src, Options{}, sink)
-				if err != nil || sink.msgs != int64(64*(2*bc.nmsg+2)) {
-					b.Fatalf("err %v msgs %d", err, sink.msgs)
-				}
-				pkts = st.Packets
-			}
-			b.StopTimer()
-			sec := b.Elapsed().Seconds()
-			b.ReportMetric(float64(pkts)*float64(b.N)/sec, "packets/s")
-			b.ReportMetric(float64(pkts), "packets/op")
-		})
+		for _, shards := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("%s/shards-%d", bc.name, shards), func(b *testing.B) { benchRun(b, bc.nmsg, bc.size, shards) })
+		}
+	}
+}
+
+func benchRun(b *testing.B, nmsg, size, shards int) {
+	data, _ := craftCapture(b, 64, nmsg, size, synth.Options{})
+	var pkts uint64
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		src, err := capture.OpenReader(bytes.NewReader(data), "bench", capture.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink := &discardSink{}
+		st, err := Run(context.Background(), src, Options{Shards: shards}, sink)
+		if err != nil || sink.msgs != int64(64*(2*nmsg+2)) {
+			b.Fatalf("err %v msgs %d", err, sink.msgs)
+		}
+		pkts = st.Packets
+	}
+	b.StopTimer()
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(pkts)*float64(b.N)/sec, "packets/s")
+	b.ReportMetric(float64(pkts), "packets/op")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		// CPU time of the whole process per op: what sharding costs
+		// beyond the serial run, less disturbed by other load than wall
+		// time.
+		b.ReportMetric(cpu.Seconds()/float64(b.N)*1e3, "cpu-ms/op")
 	}
 }
 

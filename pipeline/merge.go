@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"reflect"
+
+	"github.com/wsscope/wsscope/reassembly"
+)
+
+// merger delivers the shards' events to the Sink in serial order (see
+// shard.go). It runs on Run's goroutine.
+type merger struct {
+	r   *sharded
+	d   deliverer
+	cur []*evBatch // the shards' events for the current batch
+	at  []int      // next event of each
+	// ids maps each shard's Conn.ID to the run's: the merger numbers
+	// detections in merged order (nextID) and each shard's in its own
+	// order (local).
+	ids    []map[uint64]uint64
+	local  []uint64
+	nextID uint64
+	msg    shardMsg // the message being delivered
+}
+
+func newMerger(r *sharded, sink Sink) *merger {
+	m := &merger{
+		r:     r,
+		d:     deliverer{sink: sink},
+		cur:   make([]*evBatch, r.n),
+		at:    make([]int, r.n),
+		ids:   make([]map[uint64]uint64, r.n),
+		local: make([]uint64, r.n),
+	}
+	for i := range m.ids {
+		m.ids[i] = map[uint64]uint64{}
+	}
+	return m
+}
+
+// before reports whether event a comes before b in serial order (a and b
+// from different shards).
+func before(a, b *event) bool {
+	if a.pos != b.pos {
+		return a.pos < b.pos
+	}
+	if a.phase != b.phase {
+		return a.phase < b.phase
+	}
+	return a.key < b.key
+}
+
+func (m *merger) run() (Stats, error) {
+	var rs reassembly.Stats
+	for {
+		final := false
+		for i, s := range m.r.shards {
+			eb := <-s.out
+			m.cur[i], m.at[i] = eb, 0
+			final = eb.final
+		}
+		m.merge()
+		for i, s := range m.r.shards {
+			eb := m.cur[i]
+			if final {
+				rs = addStats(rs, eb.stats)
+			}
+			eb.reset()
+			select {
+			case s.free <- eb:
+			default:
+			}
+			m.cur[i] = nil
+		}
+		if final {
+			break
+		}
+	}
+	// The reader wrote these before sending the final batch.
+	st := m.r.stats
+	d := &m.d
+	d.stats.Packets, d.stats.Bytes, d.stats.Capture = st.Packets, st.Bytes, st.Capture
+	d.stats.Reassembly = rs
+	d.stats.Shards = m.r.n
+	d.captureAnomalies(m.r.last)
+	return d.stats, m.r.err
+}
+
+// merge delivers the events of the current batch: repeatedly the earliest
+// head among the shards, and from that shard every event up to the next
+// shard's head.
+func (m *merger) merge() {
+	n := len(m.cur)
+	for {
+		best := -1
+		for i := 0; i < n; i++ {
+			if m.at[i] < len(m.cur[i].evs) && (best < 0 || before(&m.cur[i].evs[m.at[i]], &m.cur[best].evs[m.at[best]])) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		// The earliest head of the other shards bounds the run.
+		var bound *event
+		for i := 0; i < n; i++ {
+			if i != best && m.at[i] < len(m.cur[i].evs) {
+				if e := &m.cur[i].evs[m.at[i]]; bound == nil || before(e, bound) {
+					bound = e
+				}
+			}
+		}
+		eb, evs := m.cur[best], m.cur[best].evs
+		k := m.at[best]
+		for k < len(evs) && (bound == nil || !before(bound, &evs[k])) {
+			m.deliver(best, eb, &evs[k])
+			k++
+		}
+		m.at[best] = k
+	}
+}
+
+func (m *merger) deliver(s int, eb *evBatch, e *event) {
+	switch e.kind {
+	case evDetect:
+		for j := uint64(0); j < e.x; j++ {
+			m.local[s]++
+			m.nextID++
+			m.ids[s][m.local[s]] = m.nextID
+		}
+	case evOpen:
+		id := m.ids[s][e.x]
+		delete(m.ids[s], e.x)
+		m.d.open(e.pc, id)
+	case evMessage:
+		mr := &eb.msgs[e.x]
+		msg := &mr.m
+		if !mr.payNil {
+			msg.Payload = eb.pay[mr.payOff : mr.payOff+mr.payLen : mr.payOff+mr.payLen]
+		}
+		if mr.frLen > 0 {
+			msg.Frames = eb.frames[mr.frOff : mr.frOff+mr.frLen : mr.frOff+mr.frLen]
+		}
+		if mr.anLen > 0 {
+			msg.Anomalies = eb.manoms[mr.anOff : mr.anOff+mr.anLen : mr.anOff+mr.anLen]
+		}
+		m.d.message(e.pc, msg)
+	case evAnomaly:
+		m.d.anomaly(e.pc, &eb.anoms[e.x])
+	case evEnd:
+		en := &eb.ends[e.x]
+		m.d.end(e.pc, nil, en.why, en.at)
+	}
+}
+
+// addStats sums the counters of two Assemblers (every integer field, so
+// that counters added to reassembly.Stats are summed too).
+func addStats(a, b reassembly.Stats) reassembly.Stats {
+	va, vb := reflect.ValueOf(&a).Elem(), reflect.ValueOf(b)
+	for i := 0; i < va.NumField(); i++ {
+		switch f := va.Field(i); f.Kind() {
+		case reflect.Uint64, reflect.Uint32, reflect.Uint, reflect.Uint16, reflect.Uint8:
+			f.SetUint(f.Uint() + vb.Field(i).Uint())
+		case reflect.Int64, reflect.Int32, reflect.Int, reflect.Int16, reflect.Int8:
+			f.SetInt(f.Int() + vb.Field(i).Int())
+		}
+	}
+	return a
+}

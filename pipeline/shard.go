@@ -1,0 +1,523 @@
+package pipeline
+
+// A sharded run (Options.Shards > 1) spreads connections over goroutines:
+//
+//   - The reader (one goroutine) calls Source.Next, copies each packet into a
+//     pooled batch (one payload buffer per batch, no per-packet allocation)
+//     and marks it with its shard: a hash of the unordered TCP 4-tuple, so
+//     both directions of a connection go to the same shard. Every batch goes
+//     to every shard.
+//   - Each shard (one goroutine each) has its own reassembly.Assembler and
+//     wsdecode decoders. It Adds the packets of its batch that are its own
+//     and Ticks its Assembler with the time of the others, so that idle
+//     timeouts fire at the same packets as in a serial run. It records what
+//     its handler produces as events (payloads copied: the decoders reuse
+//     their buffers), each tagged with its place in the serial order.
+//   - The merger (Run's goroutine) takes the shards' events for a batch and
+//     delivers them to the Sink in that order, assigning connection IDs and
+//     keeping Summaries and Stats as the serial run does (deliverer).
+//
+// The place of an event in the serial order is (packet, phase, key, order
+// within its shard):
+//
+//   - phaseFlush: idle connections ended when the packet's time made a flush
+//     due, which a serial Assembler does before the packet itself. All
+//     shards may end connections there; one Assembler ends them least
+//     recently active first, so the events of each ended connection are
+//     keyed by its latest packet (reassembly.Conn.Last), a different packet
+//     for every connection.
+//   - phasePacket: what the packet itself caused; all from the shard that
+//     owns the packet.
+//   - phaseClose: the end of the capture (after the last packet), where one
+//     Assembler ends connections in order of creation: keyed by the packet
+//     that created each (reassembly.Conn.Born).
+//
+// Connection IDs: an Assembler numbers upgrades as it detects them (the
+// request), which may be long before it reports them (Handshake, once the
+// response is seen). Shards record a detect event where their Assembler's
+// Stats.Upgrades grew; the merger numbers detections in merged order and
+// maps each shard's own IDs to those numbers, so IDs are those of a serial
+// run.
+//
+// Exactness limits, documented in Options.Shards: MaxConns and
+// MaxBufferedTotal are divided among the shards, so eviction and buffer
+// limits can hit at other points than in a serial run (with no limit hit
+// the output is identical). A serial flush ends the least recently active
+// connections up to the first that is not idle; a shard does the same among
+// its own connections, which is the same set unless the capture's
+// timestamps step back (a later packet with an earlier time) across the
+// idle cut-off at a flush.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wsscope/wsscope/capture"
+	"github.com/wsscope/wsscope/reassembly"
+	"github.com/wsscope/wsscope/wsdecode"
+)
+
+const (
+	// firstBatch and maxBatch bound the packets of a batch: batches start
+	// small (short captures and cancellation see little read-ahead) and
+	// double up to maxBatch.
+	firstBatch = 16
+	maxBatch   = 512
+	// batchBytes is the payload capacity of a pooled batch; a packet
+	// larger than that gets a batch of its own, with a buffer to fit.
+	batchBytes = 256 << 10
+	// evQueue is how many batches of events a shard may hold ready for the
+	// merger.
+	evQueue = 4
+	// keepArena is the largest event buffer kept for reuse after a batch
+	// (a huge message's copy is dropped, not kept for the run).
+	keepArena = 1 << 20
+)
+
+// batch is a run of consecutive packets of the capture, read-only once
+// sent; every shard sees it.
+type batch struct {
+	pkts  []capture.Packet // Payload slices point into buf
+	owner []uint8          // shard of each packet
+	buf   []byte
+	refs  atomic.Int32 // shards yet to process it
+	final bool         // the last batch: shards Close after it
+	last  reassembly.Meta
+}
+
+// sharded is one sharded run.
+type sharded struct {
+	n      int
+	shards []*shard
+	free   chan *batch   // batches back from the shards
+	done   chan struct{} // closed when the merger returns
+	nbatch int           // batches allocated
+
+	// Written by the reader before it sends the final batch.
+	err   error
+	stats Stats
+	last  reassembly.Meta
+}
+
+func runSharded(ctx context.Context, src capture.Source, opts Options, n int, sink Sink) (Stats, error) {
+	cfg := reassembly.New(opts.Reassembly, nil).Config()
+	cfg.MaxConns = max(1, (cfg.MaxConns+n-1)/n)
+	cfg.MaxBufferedTotal = max(1, cfg.MaxBufferedTotal/int64(n))
+	pool := n + 4
+	r := &sharded{
+		n:    n,
+		free: make(chan *batch, pool),
+		done: make(chan struct{}),
+	}
+	defer close(r.done)
+	for i := 0; i < n; i++ {
+		s := &shard{
+			id:   uint8(i),
+			in:   make(chan *batch, pool),
+			out:  make(chan *evBatch, evQueue),
+			free: make(chan *evBatch, evQueue+2),
+			done: r.done,
+			pool: r.free,
+		}
+		s.rec.shard = s
+		s.h = handler{decCfg: opts.Decode, out: &s.rec}
+		s.asm = reassembly.New(cfg, &s.h)
+		r.shards = append(r.shards, s)
+		go s.run()
+	}
+	go r.read(ctx, src, pool)
+	m := newMerger(r, sink)
+	st, err := m.run()
+	r.recycle()
+	if err == nil {
+		// Cancelled while the merger delivered what the reader had
+		// read before.
+		err = ctx.Err()
+	}
+	return st, err
+}
+
+// read is the reader goroutine.
+func (r *sharded) read(ctx context.Context, src capture.Source, pool int) {
+	var (
+		err  error
+		last reassembly.Meta
+		size = firstBatch
+		k    int
+	)
+	b := r.get(pool)
+	if b == nil {
+		return
+	}
+	for {
+		if k++; k%ctxCheckEvery == 0 {
+			if e := ctx.Err(); e != nil {
+				err = e
+				break
+			}
+		}
+		p, e := src.Next()
+		if e != nil {
+			if !errors.Is(e, io.EOF) {
+				err = e
+			}
+			break
+		}
+		r.stats.Packets++
+		r.stats.Bytes += uint64(len(p.Payload))
+		last = reassembly.Meta{Time: p.Time, Packet: p.Num}
+		if len(b.pkts) >= size || len(b.pkts) > 0 && len(b.buf)+len(p.Payload) > cap(b.buf) {
+			if !r.send(b) {
+				return
+			}
+			size = min(2*size, maxBatch)
+			if e := ctx.Err(); e != nil {
+				err = e
+				b = nil
+				break
+			}
+			if b = r.get(pool); b == nil {
+				return
+			}
+		}
+		if len(p.Payload) > cap(b.buf) {
+			b.buf = make([]byte, 0, len(p.Payload))
+		}
+		off := len(b.buf)
+		b.buf = append(b.buf, p.Payload...)
+		b.pkts = append(b.pkts, *p)
+		b.pkts[len(b.pkts)-1].Payload = b.buf[off:len(b.buf):len(b.buf)]
+		b.owner = append(b.owner, uint8(flowHash(p.Src, p.Dst)%uint64(r.n)))
+	}
+	if b == nil {
+		if b = r.get(pool); b == nil {
+			return
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	r.err, r.last = err, last
+	r.stats.Capture = src.Stats()
+	b.final, b.last = true, last
+	r.send(b)
+}
+
+// get returns an empty batch: a new one while fewer than pool exist, else
+// one the shards are done with. It returns nil when the run is over.
+func (r *sharded) get(pool int) *batch {
+	if r.nbatch < pool {
+		select {
+		case b := <-r.free:
+			return b
+		default:
+		}
+		r.nbatch++
+		if b, ok := batchPool.Get().(*batch); ok {
+			return b
+		}
+		return &batch{
+			pkts:  make([]capture.Packet, 0, maxBatch),
+			owner: make([]uint8, 0, maxBatch),
+			buf:   make([]byte, 0, batchBytes),
+		}
+	}
+	select {
+	case b := <-r.free:
+		return b
+	case <-r.done:
+		return nil
+	}
+}
+
+// send hands b to every shard; false when the run is over.
+func (r *sharded) send(b *batch) bool {
+	b.refs.Store(int32(r.n))
+	for _, s := range r.shards {
+		select {
+		case s.in <- b:
+		case <-r.done:
+			return false
+		}
+	}
+	return true
+}
+
+// batchPool and evPool keep batches and event buffers across runs (tests,
+// benchmarks, a TUI reloading a file): a run allocates a few MiB of them.
+var (
+	batchPool sync.Pool
+	evPool    sync.Pool
+)
+
+// recycle puts the batches and event buffers of a finished run back into
+// the pools.
+func (r *sharded) recycle() {
+	for {
+		select {
+		case b := <-r.free:
+			batchPool.Put(b)
+			continue
+		default:
+		}
+		break
+	}
+	for _, s := range r.shards {
+		for {
+			select {
+			case e := <-s.free:
+				evPool.Put(e)
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+// release is called by each shard when done with b; the last one returns
+// it to the pool.
+func (b *batch) release(pool chan<- *batch) {
+	if b.refs.Add(-1) != 0 {
+		return
+	}
+	if cap(b.buf) > batchBytes {
+		b.buf = make([]byte, 0, batchBytes)
+	}
+	b.pkts, b.owner, b.buf = b.pkts[:0], b.owner[:0], b.buf[:0]
+	b.final = false
+	select {
+	case pool <- b:
+	default:
+	}
+}
+
+// flowHash hashes the unordered pair of endpoints (the same value for both
+// directions of a connection).
+func flowHash(a, b netip.AddrPort) uint64 {
+	return endHash(a) + endHash(b)
+}
+
+func endHash(ap netip.AddrPort) uint64 {
+	x := ap.Addr().As16()
+	hi := binary.LittleEndian.Uint64(x[:8])
+	lo := binary.LittleEndian.Uint64(x[8:])
+	h := (lo ^ uint64(ap.Port())<<48 ^ uint64(ap.Port())) * 0x9E3779B97F4A7C15
+	h ^= hi * 0xC2B2AE3D27D4EB4F
+	h ^= h >> 29
+	h *= 0x94D049BB133111EB
+	return h ^ h>>32
+}
+
+// Event phases, in serial order within a packet.
+const (
+	phaseFlush uint8 = iota
+	phasePacket
+	phaseClose
+)
+
+// Event kinds.
+const (
+	evDetect  uint8 = iota // x upgrades detected
+	evOpen                 // pc opened; x is the shard's Conn.ID
+	evMessage              // x indexes evBatch.msgs
+	evAnomaly              // x indexes evBatch.anoms
+	evEnd                  // x indexes evBatch.ends
+)
+
+// event is one output of a shard, placed in the serial order by (pos,
+// phase, key) and, within a shard, by its index.
+type event struct {
+	key   uint64
+	x     uint64
+	pc    *Conn
+	pos   uint32 // packet index in the batch; math.MaxUint32 for phaseClose
+	phase uint8
+	kind  uint8
+}
+
+// shardMsg is a recorded message: m with its slices held as offsets into the
+// evBatch's arenas (set up again by the merger).
+type shardMsg struct {
+	m                                          wsdecode.Message
+	payOff, payLen, frOff, frLen, anOff, anLen int
+	payNil                                     bool
+}
+
+type endRec struct {
+	why reassembly.EndReason
+	at  reassembly.Meta
+}
+
+// evBatch is a shard's output for one batch.
+type evBatch struct {
+	evs    []event
+	msgs   []shardMsg
+	anoms  []Anomaly
+	ends   []endRec
+	pay    []byte
+	frames []wsdecode.Frame
+	manoms []wsdecode.Anomaly
+
+	final bool             // the shard has closed its Assembler
+	stats reassembly.Stats // set when final
+}
+
+func (e *evBatch) reset() {
+	if cap(e.pay) > keepArena {
+		e.pay = nil
+	}
+	clear(e.evs) // drop *Conn references
+	e.evs, e.msgs, e.anoms, e.ends = e.evs[:0], e.msgs[:0], e.anoms[:0], e.ends[:0]
+	e.pay, e.frames, e.manoms = e.pay[:0], e.frames[:0], e.manoms[:0]
+	e.final, e.stats = false, reassembly.Stats{}
+	if cap(e.msgs) > 4*maxBatch {
+		e.msgs, e.frames, e.manoms = nil, nil, nil
+	}
+}
+
+// shard reassembles and decodes the connections that hash to it.
+type shard struct {
+	id   uint8
+	in   chan *batch
+	out  chan *evBatch
+	free chan *evBatch // back from the merger
+	done chan struct{}
+	pool chan *batch
+	asm  *reassembly.Assembler
+	h    handler
+	rec  recorder
+}
+
+func (s *shard) run() {
+	for {
+		var b *batch
+		select {
+		case b = <-s.in:
+		case <-s.done:
+			return
+		}
+		var eb *evBatch
+		select {
+		case eb = <-s.free:
+		default:
+			eb, _ = evPool.Get().(*evBatch)
+			if eb == nil {
+				eb = &evBatch{}
+			}
+		}
+		rc := &s.rec
+		rc.cur = eb
+		for i := range b.pkts {
+			p := &b.pkts[i]
+			rc.pos, rc.phase, rc.group = uint32(i), phaseFlush, len(eb.evs)
+			s.asm.Tick(p.Time)
+			if len(eb.evs) > rc.group {
+				rc.detect()
+				rc.closeGroup(math.MaxUint64)
+			}
+			if b.owner[i] == s.id {
+				rc.phase = phasePacket
+				s.asm.Add(p)
+				rc.detect()
+			}
+		}
+		final, last := b.final, b.last
+		b.release(s.pool)
+		if final {
+			rc.pos, rc.phase, rc.group = math.MaxUint32, phaseClose, len(eb.evs)
+			s.asm.Close(last)
+			rc.detect()
+			rc.closeGroup(math.MaxUint64)
+			eb.final, eb.stats = true, s.asm.Stats()
+		}
+		select {
+		case s.out <- eb:
+		case <-s.done:
+			return
+		}
+		if final {
+			return
+		}
+	}
+}
+
+// recorder is a shard's output: it records events into the current
+// evBatch.
+type recorder struct {
+	shard    *shard
+	cur      *evBatch
+	pos      uint32
+	phase    uint8
+	group    int    // first event of the current flush/close group
+	detected uint64 // upgrades reported by detect events
+}
+
+func (r *recorder) add(kind uint8, pc *Conn, x uint64) {
+	r.cur.evs = append(r.cur.evs, event{x: x, pc: pc, pos: r.pos, phase: r.phase, kind: kind})
+}
+
+// detect records upgrades the Assembler detected since the last call.
+func (r *recorder) detect() {
+	if n := r.shard.asm.Stats().Upgrades; n > r.detected {
+		r.add(evDetect, nil, n-r.detected)
+		r.detected = n
+	}
+}
+
+// closeGroup keys the events since the group began (flush and close
+// phases) and starts a new group.
+func (r *recorder) closeGroup(key uint64) {
+	evs := r.cur.evs
+	if r.phase == phasePacket {
+		return
+	}
+	for i := r.group; i < len(evs); i++ {
+		evs[i].key = key
+	}
+	r.group = len(evs)
+}
+
+func (r *recorder) open(pc *Conn, id uint64) {
+	r.detect()
+	r.add(evOpen, pc, id)
+}
+
+func (r *recorder) message(pc *Conn, m *wsdecode.Message) {
+	e := r.cur
+	mr := shardMsg{m: *m, payNil: m.Payload == nil}
+	mr.payOff, mr.payLen = len(e.pay), len(m.Payload)
+	e.pay = append(e.pay, m.Payload...)
+	mr.frOff, mr.frLen = len(e.frames), len(m.Frames)
+	e.frames = append(e.frames, m.Frames...)
+	mr.anOff, mr.anLen = len(e.manoms), len(m.Anomalies)
+	e.manoms = append(e.manoms, m.Anomalies...)
+	mr.m.Payload, mr.m.Frames, mr.m.Anomalies = nil, nil, nil
+	e.msgs = append(e.msgs, mr)
+	r.add(evMessage, pc, uint64(len(e.msgs)-1))
+}
+
+func (r *recorder) anomaly(pc *Conn, a *Anomaly) {
+	e := r.cur
+	e.anoms = append(e.anoms, *a)
+	r.add(evAnomaly, pc, uint64(len(e.anoms)-1))
+}
+
+func (r *recorder) end(pc *Conn, c *reassembly.Conn, why reassembly.EndReason, at reassembly.Meta) {
+	e := r.cur
+	r.detect()
+	e.ends = append(e.ends, endRec{why: why, at: at})
+	r.add(evEnd, pc, uint64(len(e.ends)-1))
+	switch r.phase {
+	case phaseFlush:
+		r.closeGroup(c.Last)
+	case phaseClose:
+		r.closeGroup(c.Born)
+	}
+}
