@@ -333,6 +333,13 @@ func (r *runner) run(ctx context.Context) (status int) {
 func (r *runner) open(mode outputMode) error {
 	c := r.cfg
 	opts := capture.Options{Filter: c.filter}
+	if c.iface != "" || c.read == "-" {
+		// Live and piped captures run serially: a sharded run hands
+		// packets on in batches, which would hold records back until a
+		// batch fills, and the stdin reader flushes the writers from
+		// the reading goroutine. Files use every core (Shards 0).
+		c.limits.Shards = 1
+	}
 	if c.iface != "" {
 		src, stop, err := openLive(c, &r.liveFlush)
 		if err != nil {
