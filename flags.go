@@ -68,6 +68,11 @@ Output (default: the terminal UI when stdout is a terminal, else text):
 Capture:
   -c N              stop after N messages (after the selection below)
   -w FILE           live: also save the raw packets to FILE (pcapng)
+  -B SIZE           live: kernel capture buffer size, KiB like tcpdump or
+                    with a K, M, G suffix (default 32M)
+  -Z USER           live, started as root: switch to USER (its groups, then
+                    its uid) once the capture and output files are open;
+                    never done without -Z
   --no-progress     no progress bar on stderr
 
 Selection (what is shown or written; all must match):
