@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gdamore/tcell/v2"
+
 	"github.com/wsscope/wsscope/pipeline"
 	"github.com/wsscope/wsscope/reassembly"
 	"github.com/wsscope/wsscope/wsdecode"
@@ -96,4 +98,19 @@ func TestSecurityMarkOnScreen(t *testing.T) {
 	if l := h.line("fine.example"); !strings.Contains(l, "SEC med") || strings.Contains(l, "high") {
 		t.Errorf("fine row (repeated masking keys only) = %q", l)
 	}
+	// Selecting the connection shows its findings in the detail pane, first.
+	h.key(tcell.KeyBacktab)
+	h.waitText("▶ Connections")
+	h.keys("j")
+	scr := h.waitText("Security findings (3, highest risk HIGH)")
+	for _, want := range []string{"HIGH error cswsh-cross-origin (packet 5)", "MEDIUM warning cleartext-cookie (client, packet 4)"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("detail lacks %q:\n%s", want, scr)
+		}
+	}
+	if i, j := strings.Index(scr, "Security findings"), strings.Index(scr, "Request"); j >= 0 && i > j {
+		t.Error("security findings not shown before the handshake")
+	}
+	h.keys("j")
+	h.waitText("Security findings (1, highest risk MEDIUM)")
 }
