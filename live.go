@@ -24,7 +24,9 @@ import (
 // than decoding it at 100,000 messages/s): *flush, when set, is called on
 // the goroutine running the pipeline about every 100 ms while packets flow
 // and whenever none arrived for 100 ms (capture.LiveOptions.Tick), so
-// records appear within about 0.1 s; the -w file is flushed then too.
+// records appear within about 0.1 s; the -w file is flushed then too. This
+// needs the pipeline to call Next and the Sinks on one goroutine, which it
+// does for live sources (pipeline.Options.Shards 1, set in run.go).
 func openLive(c *config, flush *func()) (src capture.Source, stop func() error, err error) {
 	iface, filter, rawFile := c.iface, c.filter, c.writeRaw
 	opts := capture.LiveOptions{Filter: filter, BufferSize: c.bufSize}

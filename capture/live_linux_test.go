@@ -421,7 +421,7 @@ func TestLiveKernelDrops(t *testing.T) {
 	go io.Copy(io.Discard, readerOf(rx))
 	buf := make([]byte, 8000)
 	var first uint64
-	for i := 0; i < 4000; i++ { // ~32 MB into a 2 MiB ring nobody reads
+	for i := 0; i < 4000; i++ { // ~32 MB into a 1 MiB ring nobody reads
 		tx.Write(buf)
 		if i == 2000 {
 			first = src.Stats().KernelDrops
@@ -449,3 +449,129 @@ func (r packetReader) Read(b []byte) (int, error) {
 }
 
 func readerOf(c net.PacketConn) io.Reader { return packetReader{c} }
+
+// TestLiveTick: LiveOptions.Tick runs on the goroutine calling Next, every
+// PollInterval while nothing arrives, and while packets flow about every
+// PollInterval of packet time, with the timestamp of the packet Next then
+// returns.
+func TestLiveTick(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	}()
+	// Longer than the ring's block timeout, so that while packets flow
+	// every tick comes from a packet, not from a poll timeout.
+	const every = 100 * time.Millisecond
+	var (
+		ticks   []time.Time
+		inNext  bool // set around Next by the reading goroutine
+		outside int  // ticks while that goroutine was not in Next
+	)
+	src, err := OpenLive("lo", LiveOptions{
+		Filter:       fmt.Sprintf("tcp port %d", ln.Addr().(*net.TCPAddr).Port),
+		PollInterval: every,
+		Tick: func(now time.Time) {
+			// Unsynchronised on purpose: with -race, a Tick from
+			// another goroutine than Next's is reported.
+			if !inNext {
+				outside++
+			}
+			ticks = append(ticks, now)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+
+	type result struct {
+		ticks   int       // ticks so far, after Next returned
+		tickAt  time.Time // the tick made during this Next, if any
+		pktTime time.Time
+		err     error
+	}
+	results := make(chan result, 10000)
+	go func() {
+		for {
+			before := len(ticks)
+			inNext = true
+			p, err := src.Next()
+			inNext = false
+			r := result{ticks: len(ticks), err: err}
+			if err == nil {
+				r.pktTime = p.Time
+				if len(ticks) > before {
+					r.tickAt = ticks[len(ticks)-1]
+				}
+			}
+			results <- r
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	// Nothing arrives for 10 intervals: ticks on poll timeouts.
+	time.Sleep(10 * every)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-results
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	if first.ticks < 5 {
+		t.Errorf("%d ticks in %v without packets, want about 10", first.ticks, 10*every)
+	}
+	// Then a packet every 2 ms for 10 intervals.
+	flowStart := time.Now()
+	for time.Since(flowStart) < 10*every {
+		conn.Write([]byte("tick"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	conn.Close()
+	flowTicks := 0
+	deadline := time.After(10 * time.Second)
+	for done := false; !done; {
+		select {
+		case r := <-results:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !r.tickAt.IsZero() && r.tickAt.After(flowStart) {
+				flowTicks++
+				if !r.tickAt.Equal(r.pktTime) {
+					t.Errorf("tick at %v, then Next returned a packet of %v: want the packet's time", r.tickAt, r.pktTime)
+				}
+			}
+			done = r.pktTime.After(flowStart.Add(10 * every))
+		case <-deadline:
+			done = true
+		}
+	}
+	if flowTicks < 5 {
+		t.Errorf("%d ticks while packets flowed for %v, want about 10", flowTicks, 10*every)
+	}
+	src.Close()
+	for r := range results {
+		if r.err != nil {
+			break
+		}
+	}
+	if outside != 0 {
+		t.Errorf("%d ticks outside Next", outside)
+	}
+}
