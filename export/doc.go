@@ -9,4 +9,8 @@
 // always well-formed whatever bytes the payloads hold: JSON strings are
 // escaped (payloads that are not valid UTF-8 text go out as base64), and
 // text output escapes every control character and terminal escape sequence.
+//
+// Anomalies that are security findings (pipeline.SecurityRisk returns a
+// risk) get "category":"security" and "risk" in JSON (security.go) and
+// "SECURITY <risk>" in text; other anomalies are written as before.
 package export

@@ -23,11 +23,14 @@ const DefaultPreview = 100
 //	03:04:05.011000 #1 → ping 1B  1
 //	03:04:05.022000 #1 → text 1440B 2 frames INCOMPLETE !gap  line 4 of message 4. …
 //	03:04:05.004000 #1 ! warning handshake-refused (server, packet 5): upgrade refused with status 403 Forbidden
+//	03:04:05.012000 #2 ! error SECURITY high cswsh-cross-origin (packet 13): server accepted (101) a cross-origin handshake carrying Cookie: …
 //	03:04:05.025000 #1 → close 1000  bye
 //	03:04:05.029000 #1 closed fin: → 11 msgs 1110B close 1000, ← 11 msgs 1527B close 1000
 //
 // Times are UTC time of day. Payloads are always escaped (AppendEscaped):
 // control characters and terminal escape sequences never reach the output.
+// Security findings (pipeline.SecurityRisk) say "SECURITY <risk>" after the
+// severity.
 type TextWriter struct {
 	w   *bufio.Writer
 	buf []byte
