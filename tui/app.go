@@ -665,6 +665,7 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 	t := time.NewTicker(u.opts.Refresh)
 	defer t.Stop()
 	var pending atomic.Bool
+	var quiet atomic.Int64 // no background update before (Unix ns)
 	var last uint64
 	var lastStatus Status
 	var lastProg int64
@@ -706,10 +707,27 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 		if !changed {
 			continue
 		}
+		if time.Now().UnixNano() < quiet.Load() {
+			continue // still within the previous update's budget
+		}
 		pending.Store(true)
 		go func() {
+			t0 := time.Now()
 			u.app.QueueUpdateDraw(u.refresh)
+			// Background updates take at most ~1/maxDuty of a core: a
+			// slow draw (a large terminal, a loaded machine: the wait
+			// for the event loop counts too) spaces the next one out,
+			// up to maxQuiet, leaving the CPU to the analysis. Keys are
+			// drawn at once by tview regardless.
+			d := time.Since(t0)
+			quiet.Store(time.Now().Add(min(d*maxDuty, maxQuiet)).UnixNano())
 			pending.Store(false)
 		}()
 	}
 }
+
+// Pacing of background updates (see tick).
+const (
+	maxDuty  = 10
+	maxQuiet = 500 * time.Millisecond
+)

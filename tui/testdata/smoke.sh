@@ -44,7 +44,7 @@ step() {
 	fi
 }
 
-step start "Connections (" 
+step start "1000 normal bye" # the last message: the capture is loaded (steps below are written for chat-deflate.pcap)
 step first-message '"type": "join"' g
 step frames "FIN RSV opcode" 3
 step handshake "Sec-Websocket-Key" 4
