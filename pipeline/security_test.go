@@ -36,15 +36,16 @@ func TestKeyReuse(t *testing.T) {
 // that the severity the producers give the new codes follows it.
 func TestSecurityRiskConsistent(t *testing.T) {
 	cases := map[string]string{ // code → severity given by its producer
-		reassembly.CodeCSWSHCrossOrigin:      "error",
-		reassembly.CodeCSWSHNoOrigin:         "warning",
-		reassembly.CodeCSWSHCrossOriginToken: "info",
-		reassembly.CodeCleartextAuth:         "error",
-		reassembly.CodeCleartextCookie:       "warning",
-		reassembly.CodeCleartextQueryToken:   "warning",
-		reassembly.CodeKeyReused:             "info",
-		wsdecode.CodeMaskKeyZero:             Severity(wsdecode.CodeMaskKeyZero),
-		wsdecode.CodeMaskKeyRepeated:         Severity(wsdecode.CodeMaskKeyRepeated),
+		reassembly.CodeCSWSHCrossOrigin:          "error",
+		reassembly.CodeCSWSHNoOrigin:             "warning",
+		reassembly.CodeCSWSHCrossOriginToken:     "info",
+		reassembly.CodeCleartextAuth:             "error",
+		reassembly.CodeCleartextCookie:           "warning",
+		reassembly.CodeCleartextQueryToken:       "warning",
+		reassembly.CodeCleartextSubprotocolToken: "warning",
+		reassembly.CodeKeyReused:                 "info",
+		wsdecode.CodeMaskKeyZero:                 Severity(wsdecode.CodeMaskKeyZero),
+		wsdecode.CodeMaskKeyRepeated:             Severity(wsdecode.CodeMaskKeyRepeated),
 	}
 	for code, sev := range cases {
 		r := SecurityRisk(code)

@@ -43,7 +43,8 @@ const CategorySecurity = "security"
 //	high    a cross-site page can act with the user's credentials
 //	        (cswsh-cross-origin), or reusable credentials crossed the wire
 //	        readable (cleartext-authorization)
-//	medium  credentials readable on the wire (cookies, query tokens), an
+//	medium  credentials readable on the wire (cookies, query or
+//	        subprotocol tokens), an
 //	        accepted credentialed handshake without Origin, masking that
 //	        does not protect intermediaries (unmasked client frames, zero or
 //	        repeated masking keys)
@@ -59,7 +60,7 @@ func SecurityRisk(code string) string {
 	switch code {
 	case reassembly.CodeCSWSHCrossOrigin, reassembly.CodeCleartextAuth:
 		return RiskHigh
-	case reassembly.CodeCSWSHNoOrigin, reassembly.CodeCleartextCookie, reassembly.CodeCleartextQueryToken,
+	case reassembly.CodeCSWSHNoOrigin, reassembly.CodeCleartextCookie, reassembly.CodeCleartextQueryToken, reassembly.CodeCleartextSubprotocolToken,
 		wsdecode.CodeUnmaskedClient, wsdecode.CodeMaskKeyZero, wsdecode.CodeMaskKeyRepeated:
 		return RiskMedium
 	case reassembly.CodeCSWSHCrossOriginToken, reassembly.CodeKeyReused, reassembly.CodeBadKey, reassembly.CodeWrongAccept:

@@ -47,6 +47,11 @@ const (
 	// cleartext-query-token (medium): token-like query parameters in the
 	// request URI readable on the wire (names only).
 	CodeCleartextQueryToken = "cleartext-query-token"
+	// cleartext-subprotocol-token (medium): a Sec-WebSocket-Protocol value
+	// offered by the client carries a bearer token (a JWT, or Kubernetes'
+	// base64url.bearer.authorization.k8s.io.<token>), a common way around
+	// browsers' inability to set Authorization on a WebSocket; never shown.
+	CodeCleartextSubprotocolToken = "cleartext-subprotocol-token"
 	// handshake-key-reused (low): the Sec-WebSocket-Key is not a fresh
 	// nonce: another connection of the capture used it (KeySet), or it is
 	// RFC 6455's sample nonce. A proxy in the capture forwarding a
@@ -110,6 +115,9 @@ func appendFindings(dst []Anomaly, hs *Handshake) []Anomaly {
 			dst = append(dst, Anomaly{Code: CodeCleartextCookie, Severity: "warning", Dir: FromServer, At: hs.ResponseAt,
 				Detail: "Set-Cookie " + joinNames(set) + where + "; values not shown"})
 		}
+	}
+	if n := subprotocolTokens(hs.Protocols); n != "" {
+		cl(CodeCleartextSubprotocolToken, "warning", "Sec-WebSocket-Protocol offers "+n+where+"; value not shown")
 	}
 	tokens := queryTokens(hs.URI)
 	if len(tokens) > 0 {
@@ -310,6 +318,26 @@ func queryTokens(uri string) []string {
 		}
 	}
 	return names
+}
+
+// k8sBearerPrefix starts the subprotocol Kubernetes clients use to carry a
+// bearer token ("base64url.bearer.authorization.k8s.io." + base64url token).
+const k8sBearerPrefix = "base64url.bearer.authorization.k8s.io."
+
+// subprotocolTokens describes the credentials among the offered
+// subprotocols ("" if none): a Kubernetes bearer token or a JWT-shaped
+// value. The values are never returned.
+func subprotocolTokens(protos []string) string {
+	var kinds []string
+	for _, p := range protos {
+		switch {
+		case len(p) > len(k8sBearerPrefix) && strings.EqualFold(p[:len(k8sBearerPrefix)], k8sBearerPrefix):
+			kinds = append(kinds, "a Kubernetes bearer token (base64url.bearer.authorization.k8s.io.…)")
+		case looksJWT(p):
+			kinds = append(kinds, "a JWT-shaped value")
+		}
+	}
+	return joinNames(kinds)
 }
 
 // shortName bounds a name shown in a detail.

@@ -12,7 +12,7 @@ import (
 const fuzzSecret = "Zx9SECRETqW"
 
 var findingCodes = []string{CodeCSWSHCrossOrigin, CodeCSWSHNoOrigin, CodeCSWSHCrossOriginToken,
-	CodeCleartextAuth, CodeCleartextCookie, CodeCleartextQueryToken, CodeKeyReused}
+	CodeCleartextAuth, CodeCleartextCookie, CodeCleartextQueryToken, CodeCleartextSubprotocolToken, CodeKeyReused}
 
 // FuzzFindings checks, for any names, schemes, origins and hosts: no panic;
 // no finding shows a credential; findings are deterministic and use the
@@ -42,6 +42,7 @@ func FuzzFindings(f *testing.F) {
 				{Name: "Cookie", Value: cookieName + "=" + fuzzSecret},
 				{Name: "Authorization", Value: scheme + " " + fuzzSecret}},
 			ResponseHeaders: []Header{{Name: "Set-Cookie", Value: cookieName + "=" + fuzzSecret + "; Path=/"}},
+			Protocols:       []string{cookieName, k8sBearerPrefix + fuzzSecret, "eyJ" + fuzzSecret + ".eyJ.x"},
 			Key:             SampleKey, KeyValid: true,
 			RequestAt: Meta{Packet: 1}, ResponseAt: Meta{Packet: 2},
 		}

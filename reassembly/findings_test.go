@@ -91,7 +91,7 @@ const (
 
 // secrets appear in the table's requests; no finding may show them.
 var secrets = []string{"s3cr3t-cookie-value", "c2VjcmV0LXVzZXI6aHVudGVyMg==", "tok-9f8e7d6c5b4a", "hunter2",
-	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.sig-abcdef123456", "ya29.bare-secret-no-scheme"}
+	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.sig-abcdef123456", "ya29.bare-secret-no-scheme", "dG9rLTlmOGU3ZDZjNWI0YQ"}
 
 func TestFindings(t *testing.T) {
 	tests := []struct {
@@ -150,6 +150,12 @@ func TestFindings(t *testing.T) {
 		{name: "set-cookie in 101", req: req("/ws", "Origin: http://chat.example:8080\r\n"),
 			resp: strings.Replace(resp101, "\r\n\r\n", "\r\nSet-Cookie: sid=s3cr3t-cookie-value; HttpOnly; Path=/\r\nSet-Cookie: lang=en\r\n\r\n", 1),
 			want: map[string]string{CodeCleartextCookie: "Set-Cookie sid, lang"}},
+		{name: "k8s bearer subprotocol", req: req("/ws", "Sec-WebSocket-Protocol: v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.dG9rLTlmOGU3ZDZjNWI0YQ\r\n"), resp: resp101,
+			want: map[string]string{CodeCleartextSubprotocolToken: "Kubernetes bearer token"}},
+		{name: "jwt subprotocol", req: req("/ws", "Sec-WebSocket-Protocol: access_token, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.sig-abcdef123456\r\n"), resp: resp101,
+			want: map[string]string{CodeCleartextSubprotocolToken: "JWT-shaped"}},
+		{name: "plain subprotocols", req: req("/ws", "Sec-WebSocket-Protocol: chat, v4.channel.k8s.io, graphql-ws\r\n"), resp: resp101,
+			notWant: []string{CodeCleartextSubprotocolToken}},
 		{name: "sample nonce", req: strings.Replace(req("/ws"), "x3JJHMbDL1EzLkh9GBhXDw==", SampleKey, 1), resp: resp101,
 			want: map[string]string{CodeKeyReused: "sample nonce"}},
 		{name: "plain handshake has no findings", req: req("/ws", "Origin: http://chat.example:8080\r\n"), resp: resp101,
