@@ -33,6 +33,7 @@ func main() {
 			env.StderrWidth = w
 		}
 	}
+	tuneGC(env) // gctune.go
 	code := run(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
