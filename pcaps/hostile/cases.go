@@ -3,6 +3,7 @@ package hostile
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"net/netip"
@@ -19,23 +20,49 @@ type Case struct {
 	Args []string
 	// Heavy cases write tens of megabytes or more and take seconds.
 	Heavy bool
+	// Compressed cases carry permessage-deflate data (work per input
+	// byte is bounded by the inflate ratio limit, not by the size).
+	Compressed bool
 	// Write streams the capture to w.
 	Write func(w io.Writer) error
 }
 
-// Cases returns every generated case, in a fixed order.
-func Cases() []Case {
+// Cases returns every generated case, in a fixed order, at the sizes used
+// by default in tests: the heavy ones are scaled down and run with smaller
+// limits (--max-message, --max-conns) so that they still fill them.
+func Cases() []Case { return cases(false) }
+
+// FullCases returns the heavy cases at the sizes the issue asks for (a
+// 4 GiB bomb, 80 MiB frames, 1,000,000 connections) with default limits.
+func FullCases() []Case {
+	var out []Case
+	for _, c := range cases(true) {
+		if c.Heavy {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func cases(full bool) []Case {
+	mib, msgArgs, conns, connArgs := 20, []string{"--max-message", "8M"}, uint32(200_000), []string{"--max-conns", "16384"}
+	nul := 12
+	if full {
+		mib, msgArgs, conns, connArgs, nul = 80, nil, 1_000_000, nil, 60
+	}
 	cs := []Case{
 		{Name: "len-2^63-1", Doc: "frames of both directions declaring 2^63-1 bytes, followed by 256 KiB", Write: hugeLen(1<<63 - 1)},
 		{Name: "len-2^64-1", Doc: "frames declaring 2^64-1 bytes (top bit set: invalid), then valid frames", Write: hugeLen(math.MaxUint64)},
-		{Name: "len-2^62-split", Heavy: true, Doc: "a server frame declaring 2^62 bytes, 80 MiB of it sent in 1448-byte segments", Write: len62},
-		{Name: "million-frames", Heavy: true, Doc: "one message made of 1,000,000 one-byte frames, then 100,000 one-frame messages", Write: millionFrames},
+		{Name: "len-2^62-split", Heavy: true, Args: msgArgs, Doc: fmt.Sprintf("a server frame declaring 2^62 bytes, %d MiB of it sent in 1448-byte segments", mib), Write: len62(mib)},
+		{Name: "million-frames", Heavy: true, Doc: "one message made of 1,000,000 one-byte frames, then 10,000 one-frame messages", Write: millionFrames},
 		{Name: "control-126", Doc: "ping of 126, pong of 200 and close of 70000 bytes (control frames must be ≤ 125), then a valid message", Write: bigControl},
-		{Name: "endless-fragments", Heavy: true, Doc: "a text message of 80 MiB of 64 KiB continuation frames that never sets FIN; the capture ends", Write: endless},
-		{Name: "deflate-bomb", Heavy: true, Doc: "permessage-deflate: one 4.5 MB compressed message that inflates to 4 GiB of zeros, then a normal message", Write: bomb},
-		{Name: "deflate-1000x", Heavy: true, Doc: "permessage-deflate with context takeover: 48 messages of 1 MiB each inflating ~1000× (and more with the shared window)", Write: takeover1000},
-		{Name: "syn-flood", Heavy: true, Doc: "1,000,000 SYNs from distinct clients to port 80, then a valid WebSocket", Write: synFlood},
-		{Name: "idle-conns", Heavy: true, Doc: "1,000,000 connections each holding a partial upgrade request (no SYN), then a valid WebSocket", Write: idleConns},
+		{Name: "endless-fragments", Heavy: true, Args: msgArgs, Doc: fmt.Sprintf("a text message of %d MiB of 64 KiB continuation frames that never sets FIN; the capture ends", mib), Write: endless(mib)},
+		{Name: "deflate-bomb", Heavy: true, Compressed: true, Args: msgArgs, Doc: "permessage-deflate: one 4.5 MB compressed message that inflates to 4 GiB of zeros, then a normal message", Write: bomb},
+		{Name: "bomb-train", Heavy: true, Compressed: true, Args: msgArgs, Doc: "permessage-deflate: 100 back-to-back ~8.6 KB messages each inflating to 8 MiB of zeros (800 MiB in a 0.9 MB capture)", Write: bombTrain},
+		{Name: "deflate-1000x", Heavy: true, Compressed: true, Doc: "permessage-deflate with context takeover: 48 messages of 1 MiB each inflating ~1000× (and more with the shared window)", Write: takeover1000},
+		{Name: "nul-text", Heavy: true, Compressed: true, Args: msgArgs, Doc: fmt.Sprintf("permessage-deflate: a small text message inflating to %d MiB of NUL bytes (JSON escapes each as \\u0000: 6×)", nul), Write: nulText(nul)},
+		{Name: "syn-flood", Heavy: true, Args: connArgs, Doc: fmt.Sprintf("%d SYNs from distinct clients to port 80, then a valid WebSocket", conns), Write: synFlood(conns)},
+		{Name: "idle-conns", Heavy: true, Args: connArgs, Doc: fmt.Sprintf("%d connections each holding a partial upgrade request (no SYN), then a valid WebSocket", conns), Write: idleConns(conns)},
 		{Name: "handshake-hoard", Heavy: true, Args: []string{"--max-buffer", "32M"}, Doc: "1000 connections each holding 60 KiB of an unfinished header block (60 MB), run with --max-buffer 32M", Write: hoard},
 		{Name: "ooo-never-closes", Heavy: true, Doc: "a WebSocket whose server sends 12 MiB after a hole that is never filled; the connection never closes", Write: oooNeverCloses},
 		{Name: "ooo-global", Args: []string{"--max-buffer", "8M"}, Doc: "16 connections with 1 MiB each behind a hole, run with --max-buffer 8M", Write: oooGlobal},
@@ -55,9 +82,7 @@ func Cases() []Case {
 		{Name: "record-over-snaplen", Doc: "a record of 300000 bytes in a file whose snaplen is 262144", Write: overSnaplen},
 		{Name: "truncated-mid-record", Doc: "a valid capture cut in the middle of a record", Write: func(w io.Writer) error { return Truncate(w, Valid(), 0.6) }},
 	}
-	for i, k := range NgBogusKinds {
-		k := k
-		_ = i
+	for _, k := range NgBogusKinds {
 		cs = append(cs, Case{Name: "pcapng-" + k, Doc: "pcapng with " + ngDocs[k], Write: func(w io.Writer) error { return PcapngBogus(w, k) }})
 	}
 	return cs
@@ -102,16 +127,18 @@ func hugeLen(n uint64) func(io.Writer) error {
 	}
 }
 
-func len62(out io.Writer) error {
-	w := NewWriter(out)
-	f := upgraded(w, clientAP, serverAP, 1000, "", "")
-	f.Send(S2C, Header(true, 0, OpBinary, 1<<62, nil, false))
-	chunk := fill(1<<20, 'x')
-	for range 80 {
-		f.Send(S2C, chunk)
+func len62(mib int) func(io.Writer) error {
+	return func(out io.Writer) error {
+		w := NewWriter(out)
+		f := upgraded(w, clientAP, serverAP, 1000, "", "")
+		f.Send(S2C, Header(true, 0, OpBinary, 1<<62, nil, false))
+		chunk := fill(1<<20, 'x')
+		for range mib {
+			f.Send(S2C, chunk)
+		}
+		f.Close()
+		return finishWithNormal(w)
 	}
-	f.Close()
-	return finishWithNormal(w)
 }
 
 func millionFrames(out io.Writer) error {
@@ -132,7 +159,7 @@ func millionFrames(out io.Writer) error {
 			flush()
 		}
 	}
-	for i := range 100_000 {
+	for i := range 10_000 {
 		b = AppendFrame(b, true, 0, OpBinary, []byte{byte(i)}, nil)
 		if len(b) >= 1<<16 {
 			flush()
@@ -155,18 +182,20 @@ func bigControl(out io.Writer) error {
 	return finishWithNormal(w)
 }
 
-func endless(out io.Writer) error {
-	w := NewWriter(out)
-	f := upgraded(w, clientAP, serverAP, 1000, "", "")
-	chunk := fill(64<<10, 'e')
-	f.Send(C2S, Frame(false, OpText, chunk, Mask))
-	var b []byte
-	for range 80*16 - 1 {
-		b = AppendFrame(b[:0], false, 0, OpCont, chunk, Mask)
-		f.Send(C2S, b)
+func endless(mib int) func(io.Writer) error {
+	return func(out io.Writer) error {
+		w := NewWriter(out)
+		f := upgraded(w, clientAP, serverAP, 1000, "", "")
+		chunk := fill(64<<10, 'e')
+		f.Send(C2S, Frame(false, OpText, chunk, Mask))
+		var b []byte
+		for range mib*16 - 1 {
+			b = AppendFrame(b[:0], false, 0, OpCont, chunk, Mask)
+			f.Send(C2S, b)
+		}
+		// No FIN frame, no TCP close: the capture ends.
+		return finishWithNormal(w)
 	}
-	// No FIN frame, no TCP close: the capture ends.
-	return finishWithNormal(w)
 }
 
 func bomb(out io.Writer) error {
@@ -189,6 +218,19 @@ func bomb(out io.Writer) error {
 	return finishWithNormal(w)
 }
 
+func bombTrain(out io.Writer) error {
+	w := NewWriter(out)
+	f := upgraded(w, clientAP, serverAP, 1000, DeflateExt, DeflateExt)
+	chunk := zeroChunk(1 << 20)
+	msg := bytes.Repeat(chunk, 8)
+	msg = msg[:len(msg)-4]
+	for range 100 {
+		f.Send(S2C, AppendFrame(nil, true, 0x40, OpBinary, msg, nil))
+	}
+	f.Close()
+	return finishWithNormal(w)
+}
+
 func takeover1000(out io.Writer) error {
 	w := NewWriter(out)
 	f := upgraded(w, clientAP, serverAP, 1000, DeflateExt, DeflateExt)
@@ -204,21 +246,37 @@ func takeover1000(out io.Writer) error {
 	return finishWithNormal(w)
 }
 
-func synFlood(out io.Writer) error {
-	w := NewWriter(out)
-	for i := range uint32(1_000_000) {
-		w.Packet(addr(i, uint16(1024+i%60000)), serverAP, i*7919, 0, SYN, nil)
+func nulText(mib int) func(io.Writer) error {
+	return func(out io.Writer) error {
+		w := NewWriter(out)
+		f := upgraded(w, clientAP, serverAP, 1000, DeflateExt, DeflateExt)
+		d := newDeflater(9)
+		f.Send(S2C, AppendFrame(nil, true, 0x40, OpText, d.message(make([]byte, mib<<20)), nil))
+		f.Send(S2C, AppendFrame(nil, true, 0x40, OpText, d.message([]byte("after the NULs")), nil))
+		f.Close()
+		return finishWithNormal(w)
 	}
-	return finishWithNormal(w)
 }
 
-func idleConns(out io.Writer) error {
-	w := NewWriter(out)
-	req := []byte("GET /idle HTTP/1.1\r\nHost: idle.example\r\nUpgrade: websocket\r\n")
-	for i := range uint32(1_000_000) {
-		w.Packet(addr(i, uint16(1024+i%60000)), serverAP, i*7919, 1, ACK|PSH, req)
+func synFlood(n uint32) func(io.Writer) error {
+	return func(out io.Writer) error {
+		w := NewWriter(out)
+		for i := range n {
+			w.Packet(addr(i, uint16(1024+i%60000)), serverAP, i*7919, 0, SYN, nil)
+		}
+		return finishWithNormal(w)
 	}
-	return finishWithNormal(w)
+}
+
+func idleConns(n uint32) func(io.Writer) error {
+	return func(out io.Writer) error {
+		w := NewWriter(out)
+		req := []byte("GET /idle HTTP/1.1\r\nHost: idle.example\r\nUpgrade: websocket\r\n")
+		for i := range n {
+			w.Packet(addr(i, uint16(1024+i%60000)), serverAP, i*7919, 1, ACK|PSH, req)
+		}
+		return finishWithNormal(w)
+	}
 }
 
 func hoard(out io.Writer) error {
@@ -246,12 +304,22 @@ func oooNeverCloses(out io.Writer) error {
 	return finishWithNormal(w) // the hostile connection is never closed
 }
 
-func oooGlobal(out io.Writer) error {
+func oooGlobal(out io.Writer) error { return bulk(out, true) }
+
+// Bulk writes valid traffic of the size and shape of the ooo-global case
+// (16 interleaved connections, 1 MiB of 64 KiB binary frames each, in
+// order): a baseline for the memory the pipeline needs without any limit
+// being filled.
+func Bulk(out io.Writer) error { return bulk(out, false) }
+
+func bulk(out io.Writer, holes bool) error {
 	w := NewWriter(out)
 	var fs []*Flow
 	for i := range uint32(16) {
 		f := upgraded(w, addr(i, uint16(3000+i)), serverAP, i*7777, "", "")
-		f.Skip(S2C, 100)
+		if holes {
+			f.Skip(S2C, 100)
+		}
 		fs = append(fs, f)
 	}
 	b := AppendFrame(nil, true, 0, OpBinary, fill(64<<10-4, 'g'), nil)
