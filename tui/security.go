@@ -22,8 +22,9 @@ import (
 // reuse, bad key, wrong Accept) plus the handshake's own findings recomputed
 // from its copy (reassembly.Findings), so that they show even when the
 // connection's anomaly list was capped or was not read (the connections
-// pane reads a connection's anomalies only when it has some). Nothing is
-// stored: this is computed when a row or the detail is built.
+// pane reads a connection's anomalies only when it has some and its
+// handshake alone is not already high risk). Nothing is stored: this is
+// computed when a row (cached per model version) or the detail is built.
 
 // secFinding is one security finding as shown.
 type secFinding struct {
@@ -138,12 +139,14 @@ func securityText(c *connView) string {
 // connections pane) to its Anom column and colours the row by risk. The
 // connection's anomalies are read only when it has some.
 func (v *connsView) markSecurity(c *connView, texts *[ccCount]string, color *tcell.Color) {
-	if c.anoms == nil && c.anomCount > 0 {
+	risk := topRisk(connFindings(c))
+	if risk != pipeline.RiskHigh && c.anoms == nil && c.anomCount > 0 {
+		// Findings reported as anomalies only (masking keys, key reuse)
+		// may rank higher than the handshake's: read the anomalies.
 		if ca, ok := v.u.m.conn(c.idx, true); ok {
-			c = &ca
+			risk = topRisk(connFindings(&ca))
 		}
 	}
-	risk := topRisk(connFindings(c))
 	if securityMark(risk) == "" {
 		return
 	}
