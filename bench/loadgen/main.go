@@ -21,10 +21,16 @@
 // The last line on stdout is a JSON summary (-json prints only that):
 // sent, received, seconds, rate, cpu_seconds (user+system of this process),
 // cpu_percent.
+//
+// loadgen -count reads wsscope --json records on stdin instead and prints
+// "MESSAGES TEXT ANOMALIES" (message records, those with opcode text, anomaly
+// records), the first five anomaly records going to stderr: bench/live.sh
+// counts a long run's gigabytes of records with it, faster than awk.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +76,15 @@ func main() {
 	batch := flag.Int("batch", 1, "messages per TCP write")
 	jsonOnly := flag.Bool("json", false, "print only the JSON summary")
 	wait := flag.Duration("wait", 0, "pause between connecting and sending (lets a capture see the handshakes settle)")
+	count := flag.Bool("count", false, "count wsscope --json records on stdin instead")
 	flag.Parse()
+	if *count {
+		if err := countRecords(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *conns < 1 || *rate <= 0 || *size < 16 || *batch < 1 || *dur <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -conns, -rate, -batch, -duration must be positive and -size at least 16")
 		os.Exit(2)
@@ -315,6 +329,30 @@ func runLoad(addr string, port, nconns int, rate float64, size, batch int, defla
 	res.Received = srv.received.Load()
 	res.Errors = append(res.Errors, srv.errs...)
 	return res, nil
+}
+
+// countRecords is -count.
+func countRecords(r io.Reader, out, errw io.Writer) error {
+	var msgs, texts, anoms uint64
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	msgPrefix, anomPrefix, text := []byte(`{"record":"message"`), []byte(`{"record":"anomaly"`), []byte(`"opcode":"text"`)
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case bytes.HasPrefix(line, msgPrefix):
+			msgs++
+			if bytes.Contains(line, text) {
+				texts++
+			}
+		case bytes.HasPrefix(line, anomPrefix):
+			if anoms++; anoms <= 5 {
+				fmt.Fprintf(errw, "%s\n", line)
+			}
+		}
+	}
+	fmt.Fprintln(out, msgs, texts, anoms)
+	return sc.Err()
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
