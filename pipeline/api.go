@@ -53,3 +53,23 @@ type Sink interface {
 	Anomaly(c *Conn, a *Anomaly)          // c is nil for capture-level findings
 	ConnEnd(c *Conn)                      // connection over; Summary final
 }
+
+// MessageFormatter is an optional interface of a Sink whose rendering of a
+// message can be done ahead, off the Sink's goroutine. A sharded Run (see
+// Options.Shards) then renders each message on the shard that decoded it,
+// in parallel, and delivers it with MessageFormatted instead of Message.
+type MessageFormatter interface {
+	Sink
+	// NewMessageFormatter returns a function rendering m as the Sink would
+	// in Message, less what depends on the connection (its ID is not known
+	// yet), appended to dst; or nil when the Sink does not preformat (a
+	// wrapper whose next Sink does not). Run calls it once per shard and
+	// calls the function only from that shard's goroutine, concurrently
+	// with other shards and with the Sink's own calls: the function may
+	// keep state of its own but must not share any with the Sink.
+	NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte
+	// MessageFormatted replaces Message(c, m) for a message rendered by such
+	// a function; pre is what it returned. Like m, pre is valid only
+	// during the call.
+	MessageFormatted(c *Conn, m *wsdecode.Message, pre []byte)
+}

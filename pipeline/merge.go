@@ -143,7 +143,11 @@ func (m *merger) deliver(s int, eb *evBatch, e *event) {
 		if mr.anLen > 0 {
 			msg.Anomalies = eb.manoms[mr.anOff : mr.anOff+mr.anLen : mr.anOff+mr.anLen]
 		}
-		m.d.message(e.pc, msg)
+		if m.d.fmtSink != nil {
+			m.d.messageFormatted(e.pc, msg, eb.pre[mr.preOff:mr.preOff+mr.preLen:mr.preOff+mr.preLen])
+		} else {
+			m.d.message(e.pc, msg)
+		}
 	case evAnomaly:
 		m.d.anomaly(e.pc, &eb.anoms[e.x])
 	case evEnd:

@@ -244,9 +244,10 @@ func (cs *connState) Anomaly(a *wsdecode.Anomaly) {
 // Sink. It is used from one goroutine: the serial run's, or the merger of
 // a sharded run.
 type deliverer struct {
-	sink  Sink
-	stats Stats
-	anom  Anomaly // for capture-level anomalies
+	sink    Sink
+	fmtSink MessageFormatter // sink, when shards render messages for it
+	stats   Stats
+	anom    Anomaly // for capture-level anomalies
 }
 
 func (d *deliverer) open(pc *Conn, id uint64) {
@@ -259,6 +260,18 @@ func (d *deliverer) open(pc *Conn, id uint64) {
 }
 
 func (d *deliverer) message(pc *Conn, m *wsdecode.Message) {
+	d.count(pc, m)
+	d.sink.Message(pc, m)
+}
+
+// messageFormatted is message for one rendered by a MessageFormatter.
+func (d *deliverer) messageFormatted(pc *Conn, m *wsdecode.Message, pre []byte) {
+	d.count(pc, m)
+	d.fmtSink.MessageFormatted(pc, m, pre)
+}
+
+// count updates the Summary and Stats for a message.
+func (d *deliverer) count(pc *Conn, m *wsdecode.Message) {
 	s := &pc.Summary
 	dir := m.Dir & 1
 	s.Messages[dir]++
@@ -273,7 +286,6 @@ func (d *deliverer) message(pc *Conn, m *wsdecode.Message) {
 	s.Anomalies += uint64(len(m.Anomalies))
 	d.stats.Anomalies += uint64(len(m.Anomalies))
 	d.stats.Messages++
-	d.sink.Message(pc, m)
 }
 
 func (d *deliverer) anomaly(pc *Conn, a *Anomaly) {

@@ -55,6 +55,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
@@ -110,6 +111,10 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 	cfg.MaxConns = max(1, (cfg.MaxConns+n-1)/n)
 	cfg.MaxBufferedTotal = max(1, cfg.MaxBufferedTotal/int64(n))
 	pool := n + 4
+	ms, _ := sink.(MessageFormatter)
+	if ms != nil && ms.NewMessageFormatter() == nil {
+		ms = nil
+	}
 	r := &sharded{
 		n:    n,
 		free: make(chan *batch, pool),
@@ -126,14 +131,23 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 			pool: r.free,
 		}
 		s.rec.shard = s
+		if ms != nil {
+			s.rec.format = ms.NewMessageFormatter()
+		}
 		s.h = handler{decCfg: opts.Decode, out: &s.rec}
 		s.asm = reassembly.New(cfg, &s.h)
 		r.shards = append(r.shards, s)
-		go s.run()
+		// Profiles tell the stages apart by the label wsscope-stage.
+		go pprof.Do(ctx, pprof.Labels("wsscope-stage", "shard"), func(context.Context) { s.run() })
 	}
-	go r.read(ctx, src, pool)
+	go pprof.Do(ctx, pprof.Labels("wsscope-stage", "reader"), func(ctx context.Context) { r.read(ctx, src, pool) })
 	m := newMerger(r, sink)
-	st, err := m.run()
+	m.d.fmtSink = ms
+	var (
+		st  Stats
+		err error
+	)
+	pprof.Do(ctx, pprof.Labels("wsscope-stage", "merger"), func(context.Context) { st, err = m.run() })
 	r.recycle()
 	if err == nil {
 		// Cancelled while the merger delivered what the reader had
@@ -347,6 +361,7 @@ type event struct {
 type shardMsg struct {
 	m                                          wsdecode.Message
 	payOff, payLen, frOff, frLen, anOff, anLen int
+	preOff, preLen                             int // rendered by the Sink's MessageFormatter
 	payNil                                     bool
 }
 
@@ -364,6 +379,7 @@ type evBatch struct {
 	pay    []byte
 	frames []wsdecode.Frame
 	manoms []wsdecode.Anomaly
+	pre    []byte // messages rendered by the Sink's MessageFormatter
 
 	final bool             // the shard has closed its Assembler
 	stats reassembly.Stats // set when final
@@ -373,6 +389,10 @@ func (e *evBatch) reset() {
 	if cap(e.pay) > keepArena {
 		e.pay = nil
 	}
+	if cap(e.pre) > keepArena {
+		e.pre = nil
+	}
+	e.pre = e.pre[:0]
 	clear(e.evs) // drop *Conn references
 	e.evs, e.msgs, e.anoms, e.ends = e.evs[:0], e.msgs[:0], e.anoms[:0], e.ends[:0]
 	e.pay, e.frames, e.manoms = e.pay[:0], e.frames[:0], e.manoms[:0]
@@ -457,6 +477,9 @@ type recorder struct {
 	phase    uint8
 	group    int    // first event of the current flush/close group
 	detected uint64 // upgrades reported by detect events
+	// format renders messages for the Sink's MessageFormatted (nil: the
+	// merger calls Message).
+	format func(dst []byte, m *wsdecode.Message) []byte
 }
 
 func (r *recorder) add(kind uint8, pc *Conn, x uint64) {
@@ -498,6 +521,11 @@ func (r *recorder) message(pc *Conn, m *wsdecode.Message) {
 	e.frames = append(e.frames, m.Frames...)
 	mr.anOff, mr.anLen = len(e.manoms), len(m.Anomalies)
 	e.manoms = append(e.manoms, m.Anomalies...)
+	if r.format != nil {
+		mr.preOff = len(e.pre)
+		e.pre = r.format(e.pre, m)
+		mr.preLen = len(e.pre) - mr.preOff
+	}
 	mr.m.Payload, mr.m.Frames, mr.m.Anomalies = nil, nil, nil
 	e.msgs = append(e.msgs, mr)
 	r.add(evMessage, pc, uint64(len(e.msgs)-1))

@@ -13,6 +13,7 @@ import (
 	"github.com/wsscope/wsscope/capture"
 	"github.com/wsscope/wsscope/pcaps/synth"
 	"github.com/wsscope/wsscope/reassembly"
+	"github.com/wsscope/wsscope/wsdecode"
 )
 
 // shardCounts are the shard counts every equivalence check compares with
@@ -245,5 +246,54 @@ func TestFlowHashSymmetric(t *testing.T) {
 	}
 	if counts[0] == 0 || counts[1] == 0 {
 		t.Errorf("50 connections all in one of 2 shards: %v", counts)
+	}
+}
+
+// fmtSink is a recSink that also implements MessageFormatter: a sharded run
+// renders messages on the shards; what reaches MessageFormatted must be
+// the rendering of the message delivered with it.
+type fmtSink struct {
+	*recSink
+	formatted int
+}
+
+func (s *fmtSink) NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte {
+	return func(dst []byte, m *wsdecode.Message) []byte { return fmt.Appendf(dst, "%+v", *m) }
+}
+
+func (s *fmtSink) MessageFormatted(c *Conn, m *wsdecode.Message, pre []byte) {
+	if want := fmt.Sprintf("%+v", *m); string(pre) != want {
+		s.t.Errorf("preformatted %.200s\nfor message %.200s", pre, want)
+	}
+	s.formatted++
+	s.recSink.Message(c, m)
+}
+
+// TestShardsMessageFormatter: with a Sink implementing MessageFormatter,
+// sharded runs deliver every message through MessageFormatted, rendered
+// from the same message, and the calls are those of the serial run.
+func TestShardsMessageFormatter(t *testing.T) {
+	data, _ := craftCapture(t, 60, 4, 500, synth.Options{Interleave: synth.Random, Seed: 4, Reorder: 0.2})
+	var serial *recSink
+	for _, n := range []int{1, 2, 3} {
+		src, err := capture.OpenReader(bytes.NewReader(data), "x", capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &fmtSink{recSink: newRecSink(t)}
+		if _, err := Run(context.Background(), src, Options{Shards: n}, sink); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case n == 1:
+			serial = sink.recSink
+			if sink.formatted != 0 {
+				t.Errorf("serial run preformatted %d messages", sink.formatted)
+			}
+		case sink.formatted != len(sink.msgs) || sink.formatted == 0:
+			t.Errorf("%d shards: %d of %d messages preformatted", n, sink.formatted, len(sink.msgs))
+		default:
+			compareRuns(t, n, serial, sink.recSink)
+		}
 	}
 }
