@@ -149,7 +149,37 @@ func (j *JSONWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	}
 	b := append(j.buf[:0], `{"record":"message",`...)
 	b = append(b, j.connPrefix(c)...)
-	b = j.tc.append(b, m.Last.Time)
+	j.buf = appendMessage(b, &j.tc, m)
+	j.emit()
+	j.shrink()
+}
+
+// NewMessageFormatter implements pipeline.MessageFormatter: the function
+// renders a message record from its timestamp on (everything after the
+// connection's fields), with a time cache of its own, so that a sharded
+// pipeline renders messages in parallel.
+func (j *JSONWriter) NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte {
+	var tc timeCache
+	return func(dst []byte, m *wsdecode.Message) []byte { return appendMessage(dst, &tc, m) }
+}
+
+// MessageFormatted implements pipeline.MessageFormatter: the record is
+// the one Message writes, with pre rendered by NewMessageFormatter's
+// function.
+func (j *JSONWriter) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre []byte) {
+	if j.err != nil {
+		return
+	}
+	b := append(j.buf[:0], `{"record":"message",`...)
+	b = append(b, j.connPrefix(c)...)
+	j.buf = append(b, pre...)
+	j.emit()
+	j.shrink()
+}
+
+// appendMessage appends a message record from its timestamp on.
+func appendMessage(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
+	b = tc.append(b, m.Last.Time)
 	if m.Dir == wsdecode.FromServer {
 		b = append(b, `,"from":"server","opcode":`...)
 	} else {
@@ -221,10 +251,7 @@ func (j *JSONWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 		b = base64.StdEncoding.AppendEncode(b, m.Payload)
 		b = append(b, '"')
 	}
-	b = append(b, '}')
-	j.buf = b
-	j.emit()
-	j.shrink()
+	return append(b, '}')
 }
 
 // shrink drops a buffer grown by one huge message so it is not kept for the
