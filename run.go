@@ -440,6 +440,29 @@ func (g *guardSink) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	g.check()
 }
 
+// NewMessageFormatter implements pipeline.MessageFormatter when next does
+// (the JSON writer): a sharded pipeline then renders messages in parallel.
+func (g *guardSink) NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte {
+	if f, ok := g.next.(pipeline.MessageFormatter); ok {
+		return f.NewMessageFormatter()
+	}
+	return nil
+}
+
+// MessageFormatted is Message for a message rendered ahead.
+func (g *guardSink) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre []byte) {
+	if g.done {
+		return
+	}
+	g.next.(pipeline.MessageFormatter).MessageFormatted(c, m, pre)
+	g.n++
+	if g.limit > 0 && g.n >= g.limit {
+		g.done = true
+		g.cancel()
+	}
+	g.check()
+}
+
 func (g *guardSink) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {
 	if !g.done {
 		g.next.Anomaly(c, a)
