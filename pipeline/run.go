@@ -247,7 +247,8 @@ type deliverer struct {
 	sink    Sink
 	fmtSink MessageFormatter // sink, when shards render messages for it
 	stats   Stats
-	anom    Anomaly // for capture-level anomalies
+	anom    Anomaly  // for capture-level anomalies
+	keys    keyReuse // Sec-WebSocket-Key reuse across connections (security.go)
 }
 
 func (d *deliverer) open(pc *Conn, id uint64) {
@@ -257,6 +258,9 @@ func (d *deliverer) open(pc *Conn, id uint64) {
 	}
 	d.stats.Conns++
 	d.sink.ConnOpen(pc)
+	if a, ok := d.keys.check(pc); ok {
+		d.anomaly(pc, &a)
+	}
 }
 
 func (d *deliverer) message(pc *Conn, m *wsdecode.Message) {
