@@ -16,20 +16,60 @@
 //
 // Model's Sink methods copy what they keep under the model's mutex. The UI
 // never touches the model from the feeding goroutine: a ticker (default
-// 15 Hz) calls Application.QueueUpdateDraw only when the model or the
-// status changed, at most one update in flight; event handlers never call
-// QueueUpdateDraw (tview #569). Messages, frames and anomalies are stored in
-// append-only chunked lists whose records are never rewritten, so the UI
-// reads them from a snapshot without holding the lock.
+// 15 Hz, slower when a draw is slow: updates take at most about a tenth of
+// a core) calls Application.QueueUpdateDraw only when the model, the
+// status or a background job changed, at most one update in flight; event
+// handlers never call QueueUpdateDraw (tview #569). Messages and anomalies
+// are stored in append-only chunked lists whose records are never
+// rewritten, so the UI reads them from a snapshot without holding the
+// lock.
 //
-// # Memory
+// Work that reads many payloads runs on background jobs (jobs.go), each on
+// copies of the snapshot and the view, cancelled by a new filter or search,
+// Esc, or quitting (Run waits for them): applying a payload filter (the
+// status bar shows "filtering N%" while rows fill in), a search that takes
+// more than 30 ms ("searching…"), and exporting the view. Small amounts
+// (a filter on index fields, the messages added since the last tick) are
+// done inline.
 //
-// Per message the model keeps a compact record (about 90 bytes), up to 64
-// frame headers (40 bytes each) and up to 16 KiB of payload, with at most
-// 256 MiB of payload and 2,000,000 listed messages in all (ModelOptions;
-// everything past a limit is still counted). Measured: about 230 bytes per
-// message for 100-byte payloads. The tables are tview.TableContent
-// implementations: no cell exists for rows off screen.
+// # Memory and the spill file
+//
+// Per message the model keeps in memory one 40-byte index record (times,
+// connection, opcode, direction and flags, length, packet numbers, frame
+// count, and the offset of its detail record), in 4096-record blocks
+// allocated outside the Go heap on Unix (anonymous mmap; they hold no
+// pointers), so that the collector's heap goal does not double them.
+// Measured: 44.7 bytes per message for a million messages (the rest is
+// connections and the anomaly list), about 430 MB of RSS for a 1 GB
+// capture of 8.8 million small messages.
+//
+// Frame headers (up to 1024 per message) and payloads (up to 64 MiB per
+// message, as decoded and decompressed by the pipeline) go to a detail
+// record in an append-only spill file (spill.go, detail.go): a temporary
+// file in ModelOptions.SpillDir (os.TempDir by default), written in 4 MiB
+// chunks and unlinked as soon as it is created (on Unix), so that it goes
+// away with the process however the process ends; Model.Close releases it.
+// Detail records are compact (about 20 bytes before the payload of a
+// one-frame message) and laid out in message order, so that filters and
+// search read the file sequentially. The spill holds at most MaxSpill
+// bytes (16 GiB); past that, messages are listed without their payload,
+// then without details, and say so. If no file can be created the records
+// are kept in memory, capped at MaxPayloadTotal (256 MiB), and the status
+// bar says why.
+//
+// Why not offsets into the capture: re-decoding a message from the capture
+// would need the connection's inflater state (deflate context takeover
+// depends on every earlier message in that direction), TCP reassembly of
+// the packets it spans (retransmissions, gaps, reordering) and a seekable
+// input (live capture and stdin have none). The spill holds exactly what
+// the decoder produced, at the cost of one buffered sequential write.
+//
+// Reading back: the messages pane builds only the visible rows (the tables
+// are tview.TableContent implementations: no cell exists for rows off
+// screen), each with one short read for its preview, and caches up to 512
+// rows; the detail pane reads the selected record (frames and up to 64 KiB
+// of payload) and keeps the last one; save, copy and export read whole
+// payloads.
 //
 // # Safety of what is shown
 //
@@ -48,7 +88,7 @@
 // OSC 52 sequence (tcell's Screen.SetClipboard): it works in terminals that
 // accept OSC 52 (xterm with allowWindowOps, kitty, iTerm2, WezTerm, tmux
 // with set-clipboard on); elsewhere use s to save the payload to a file.
-// e exports the current filtered view to JSON Lines (field names follow
-// export.JSONWriter's message records, plus "partial" when the payload
-// holds only the bytes the UI kept).
+// e exports the current filtered view to JSON Lines in the background (field
+// names follow export.JSONWriter's message records, plus "partial" when the
+// payload holds only the bytes the UI kept).
 package tui

@@ -20,9 +20,13 @@ import (
 const (
 	inlineIndexScan   = 1 << 20 // messages filtered by index fields only
 	inlinePayloadScan = 16 << 10
-	inlineSearch      = 30 * time.Millisecond
-	scanBatch         = 64 << 10 // messages per posted batch
+
+	scanBatch = 64 << 10 // messages per posted batch
 )
+
+// inlineSearch is how long a search runs on the event goroutine before it
+// moves to a background job (a variable for tests).
+var inlineSearch = 30 * time.Millisecond
 
 type scanResult struct {
 	gen     int
