@@ -206,6 +206,9 @@ func authScheme(v string) string {
 // without '=' is a bare value (browsers take it for a nameless cookie) and
 // is listed as "(unnamed)", never shown.
 func cookieNames(vals []string, set bool) []string {
+	if len(vals) == 0 {
+		return nil
+	}
 	var names []string
 	seen := map[string]bool{}
 	add := func(n string) {
