@@ -69,7 +69,8 @@ type MessageFormatter interface {
 	// keep state of its own but must not share any with the Sink.
 	NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte
 	// MessageFormatted replaces Message(c, m) for a message rendered by such
-	// a function; pre is what it returned. Like m, pre is valid only
-	// during the call.
+	// a function; pre is what it returned. m has every field but Payload
+	// and Frames, which are nil (what the Sink needs of them is in pre).
+	// Like m, pre is valid only during the call.
 	MessageFormatted(c *Conn, m *wsdecode.Message, pre []byte)
 }

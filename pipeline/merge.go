@@ -134,7 +134,7 @@ func (m *merger) deliver(s int, eb *evBatch, e *event) {
 	case evMessage:
 		mr := &eb.msgs[e.x]
 		msg := &mr.m
-		if !mr.payNil {
+		if !mr.payNil && m.d.fmtSink == nil {
 			msg.Payload = eb.pay[mr.payOff : mr.payOff+mr.payLen : mr.payOff+mr.payLen]
 		}
 		if mr.frLen > 0 {

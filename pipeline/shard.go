@@ -514,20 +514,26 @@ func (r *recorder) open(pc *Conn, id uint64) {
 
 func (r *recorder) message(pc *Conn, m *wsdecode.Message) {
 	e := r.cur
-	mr := shardMsg{m: *m, payNil: m.Payload == nil}
-	mr.payOff, mr.payLen = len(e.pay), len(m.Payload)
-	e.pay = append(e.pay, m.Payload...)
-	mr.frOff, mr.frLen = len(e.frames), len(m.Frames)
-	e.frames = append(e.frames, m.Frames...)
-	mr.anOff, mr.anLen = len(e.manoms), len(m.Anomalies)
-	e.manoms = append(e.manoms, m.Anomalies...)
+	e.msgs = append(e.msgs, shardMsg{})
+	mr := &e.msgs[len(e.msgs)-1]
+	mr.m = *m
+	mr.m.Payload, mr.m.Frames, mr.m.Anomalies = nil, nil, nil
+	if len(m.Anomalies) > 0 {
+		mr.anOff, mr.anLen = len(e.manoms), len(m.Anomalies)
+		e.manoms = append(e.manoms, m.Anomalies...)
+	}
 	if r.format != nil {
+		// The Sink renders the payload and frames: not kept.
 		mr.preOff = len(e.pre)
 		e.pre = r.format(e.pre, m)
 		mr.preLen = len(e.pre) - mr.preOff
+	} else {
+		mr.payNil = m.Payload == nil
+		mr.payOff, mr.payLen = len(e.pay), len(m.Payload)
+		e.pay = append(e.pay, m.Payload...)
+		mr.frOff, mr.frLen = len(e.frames), len(m.Frames)
+		e.frames = append(e.frames, m.Frames...)
 	}
-	mr.m.Payload, mr.m.Frames, mr.m.Anomalies = nil, nil, nil
-	e.msgs = append(e.msgs, mr)
 	r.add(evMessage, pc, uint64(len(e.msgs)-1))
 }
 
