@@ -383,7 +383,7 @@ func shown(s string) string {
 // When they differ, why says how, for a finding's detail.
 func originMatchesHost(origin, host string) (same bool, why string) {
 	origin = strings.TrimSpace(origin)
-	mismatch := "Origin " + shown(origin) + " is not the Host " + shown(host)
+	mismatch := func() string { return "Origin " + shown(origin) + " is not the Host " + shown(host) }
 	if strings.EqualFold(origin, "null") {
 		return false, "Origin is \"null\" (an opaque origin: sandboxed frame, file, data URL)"
 	}
@@ -404,10 +404,10 @@ func originMatchesHost(origin, host string) (same bool, why string) {
 	}
 	hh, hp, ok := splitHostPort(host)
 	if !ok {
-		return false, mismatch + " (Host unparseable)"
+		return false, mismatch() + " (Host unparseable)"
 	}
 	if oh != hh {
-		return false, mismatch
+		return false, mismatch()
 	}
 	if op == "" {
 		switch strings.ToLower(scheme) {
@@ -421,7 +421,7 @@ func originMatchesHost(origin, host string) (same bool, why string) {
 	if op == hp || def(op) && def(hp) {
 		return true, ""
 	}
-	return false, mismatch + " (port differs)"
+	return false, mismatch() + " (port differs)"
 }
 
 // splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port" (and a

@@ -283,3 +283,24 @@ func TestKeySet(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// BenchmarkFindings measures the findings of one handshake, with and
+// without credentials (bytes: the request head).
+func BenchmarkFindings(b *testing.B) {
+	for _, c := range []struct{ name, req string }{
+		{"plain", req("/ws", "Origin: http://chat.example:8080\r\n")},
+		{"credentials", req("/ws?room=1&access_token=x", "Origin: http://evil.example\r\n", "Cookie: a=1; b=2; session=3\r\n", "Authorization: Bearer x\r\n")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			t := &testing.T{}
+			hs := hsOf(t, c.req, resp101)
+			b.SetBytes(int64(len(c.req)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if fs := Findings(hs); len(fs) == 0 && c.name != "plain" {
+					b.Fatal("no findings")
+				}
+			}
+		})
+	}
+}
