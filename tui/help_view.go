@@ -22,6 +22,7 @@ var keyHelp = [][2]string{
 	{"f", "filter bar: text, re:EXPR, dir:c|s, op:text,binary,..., -ctl, anom"},
 	{"x", "toggle hiding control frames (close, ping, pong)"},
 	{"/", "search payloads (text or re:EXPR); n / N next / previous match"},
+	{"Esc", "stop a search still running (\"searching…\" in the status bar)"},
 	{":", "jump to packet number"},
 	{"", "Detail"},
 	{"1 2 3 4", "payload (text, JSON, hex for binary) / hex dump / frames / handshake"},
