@@ -33,14 +33,15 @@ func SupportedLinkType(lt uint16) bool {
 type skipReason uint8
 
 const (
-	decoded       skipReason = iota
-	skipLinkType             // unsupported link type
-	skipNotIP                // link layer carries something other than IPv4/IPv6
-	skipNotTCP               // IP carries something other than TCP
-	skipFragment             // IP fragment
-	skipTruncated            // headers not fully captured
-	skipMalformed            // inconsistent header fields
-	skipFiltered             // rejected by Options.Filter
+	decoded         skipReason = iota
+	skipLinkType               // unsupported link type
+	skipNotIP                  // link layer carries something other than IPv4/IPv6
+	skipNotTCP                 // IP carries something other than TCP
+	skipFragment               // IP fragment
+	skipTruncated              // headers not fully captured
+	skipMalformed              // inconsistent header fields
+	skipFiltered               // rejected by Options.Filter
+	skipBadChecksum            // TCP checksum wrong (see checksum.go)
 	numSkipReasons
 )
 
@@ -188,13 +189,14 @@ func decodeIPv4(p *Packet, b []byte, wire int) skipReason {
 		return skipTruncated
 	}
 	total := int(binary.BigEndian.Uint16(b[2:]))
+	exact := true // the header's length is the segment's: the checksum can be verified
 	switch {
 	case total == 0:
-		total = wire // TCP segmentation offload: length left for the NIC to fill in
+		total, exact = wire, false // TCP segmentation offload: length left for the NIC to fill in
 	case total < ihl:
 		return skipMalformed
 	case total > wire:
-		total = wire // never claim more bytes than the wire carried
+		total, exact = wire, false // never claim more bytes than the wire carried
 	}
 	if len(b) > total {
 		b = b[:total] // link-layer padding
@@ -207,7 +209,11 @@ func decodeIPv4(p *Packet, b []byte, wire int) skipReason {
 	}
 	p.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[12:16])), 0)
 	p.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[16:20])), 0)
-	return decodeTCP(p, b[ihl:], total-ihl)
+	r := decodeTCP(p, b[ihl:], total-ihl)
+	if r == decoded && exact && p.Missing == 0 && !tcpChecksumOK(b[12:16], b[16:20], b[ihl:total]) {
+		return skipBadChecksum
+	}
+	return r
 }
 
 // decodeIPv6 decodes an IPv6 header, its extension headers and what follows.
@@ -219,11 +225,12 @@ func decodeIPv6(p *Packet, b []byte, wire int) skipReason {
 		return skipMalformed
 	}
 	total := 40 + int(binary.BigEndian.Uint16(b[4:]))
+	exact := true
 	switch {
 	case total == 40:
-		total = wire // jumbogram or segmentation offload
+		total, exact = wire, false // jumbogram or segmentation offload
 	case total > wire:
-		total = wire
+		total, exact = wire, false
 	}
 	if len(b) > total {
 		b = b[:total]
@@ -261,7 +268,13 @@ func decodeIPv6(p *Packet, b []byte, wire int) skipReason {
 	}
 	p.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), 0)
 	p.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[24:40])), 0)
-	return decodeTCP(p, b[off:], total-off)
+	r := decodeTCP(p, b[off:], total-off)
+	// With extension headers a routing header may change the address the
+	// checksum covers: only plain IPv6 is verified.
+	if r == decoded && exact && p.Missing == 0 && off == 40 && !tcpChecksumOK(b[8:24], b[24:40], b[off:total]) {
+		return skipBadChecksum
+	}
+	return r
 }
 
 // decodeTCP decodes a TCP header; b holds the captured bytes of the segment,

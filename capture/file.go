@@ -240,6 +240,9 @@ func (s *fileSource) Warnings() []string {
 		}
 		out = append(out, fmt.Sprintf("capture: %s: %s: %d packet%s skipped", s.path, name, n, plural(n)))
 	}
+	if n := s.skips[skipBadChecksum]; n > 0 {
+		out = append(out, fmt.Sprintf("capture: %s: %d packet%s with a wrong TCP checksum skipped (damaged; a receiver drops them too): their bytes count as lost", s.path, n, plural(n)))
+	}
 	return out
 }
 
@@ -295,6 +298,8 @@ func (r skipReason) String() string {
 		return "malformed headers"
 	case skipFiltered:
 		return "filtered out"
+	case skipBadChecksum:
+		return "bad tcp checksum"
 	}
 	return "decoded"
 }
