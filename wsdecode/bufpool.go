@@ -63,14 +63,17 @@ func putBuf(b []byte) {
 }
 
 // growBuf returns b with room for n more bytes, doubling its capacity (from
-// 512 B) but not past max(limit, len(b)+n); the old array goes back to the
-// pool.
-func growBuf(b []byte, n int, limit int64) []byte {
+// 512 B, or at once to hint) but not past max(limit, len(b)+n); the old
+// array goes back to the pool.
+func growBuf(b []byte, n int, limit int64, hint int) []byte {
 	l := len(b)
 	if cap(b)-l >= n {
 		return b
 	}
 	want := max(2*cap(b), l+n, 1<<minPoolShift)
+	if l+n > keepBuffer {
+		want = max(want, hint)
+	}
 	if int64(want) > limit {
 		want = int(max(limit, int64(l+n)))
 	}
@@ -78,6 +81,18 @@ func growBuf(b []byte, n int, limit int64) []byte {
 	copy(nb, b)
 	putBuf(b)
 	return nb
+}
+
+// sizeHint is what a direction's next message buffer grows to at once when
+// it outgrows the kept one: the size of the previous message of its kind,
+// at most maxSizeHint. It is taken from bytes seen, never from a length
+// field, and used only once the new message has more than keepBuffer
+// bytes, so it saves regrowing (and copying) a buffer for each message of
+// a stream of large ones at the cost of at most maxSizeHint held while a
+// message is in progress (what the kept buffers of earlier versions held
+// all the time).
+func sizeHint(prev int64) int {
+	return int(min(prev, maxSizeHint))
 }
 
 // releaseBuf returns b emptied for the next message, or nil with b given

@@ -77,7 +77,7 @@ func (s *stream) inflate(a *assembly, in, dict []byte) (produced int64, err erro
 			if int64(len(a.buf)+grow) > limit {
 				grow = int(limit) - len(a.buf)
 			}
-			a.buf = growBuf(a.buf, grow, limit)
+			a.buf = growBuf(a.buf, grow, limit, a.hint)
 			continue
 		}
 		n, e := fr.Read(a.buf[len(a.buf):end])
@@ -172,7 +172,7 @@ func (s *stream) inflateData(a *assembly, at Meta, ctxOK bool) {
 	}
 	complete := !a.holed
 	if complete {
-		in = append(growBuf(in, len(deflateTail), s.c.cfg.MaxMessageSize+int64(len(deflateTail))), deflateTail...)
+		in = append(growBuf(in, len(deflateTail), s.c.cfg.MaxMessageSize+int64(len(deflateTail)), 0), deflateTail...)
 		a.zbuf = in[:0]
 	}
 	var dict []byte

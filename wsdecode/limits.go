@@ -21,7 +21,9 @@ package wsdecode
 //   - a message's buffers are held only while it is in progress: once it
 //     is emitted, buffers above keepBuffer (512 B) go back to pools shared
 //     by all Conns (bufpool.go), so memory follows the messages in
-//     progress, not connections × the largest message each ever carried;
+//     progress, not connections × the largest message each ever carried
+//     (a message in progress past keepBuffer grows at once to the size of
+//     its direction's previous message, at most maxSizeHint = 1 MiB);
 //     Frames and Anomalies slices above keepFrames/keepAnomalies entries
 //     are dropped too; Conn.Trim releases the small ones on demand.
 const (
@@ -34,6 +36,7 @@ const (
 	windowSize        = 32 << 10
 	windowCap         = windowSize + windowSize/2
 	keepBuffer        = 512
+	maxSizeHint       = 1 << 20
 	keepFrames        = 4
 	keepAnomalies     = 4
 	scratchSize       = 4 << 10

@@ -136,18 +136,18 @@ func TestBufferPool(t *testing.T) {
 	if b := getBuf(1<<22 + 1); cap(b) != 1<<22+1 {
 		t.Errorf("unpooled size: cap %d", cap(b))
 	}
-	b := growBuf(nil, 10, 1<<20)
+	b := growBuf(nil, 10, 1<<20, 0)
 	b = append(b, "0123456789"...)
 	for len(b) < 1<<20 {
 		n := min(1000, 1<<20-len(b))
-		b = growBuf(b, n, 1<<20)
+		b = growBuf(b, n, 1<<20, 0)
 		b = append(b, make([]byte, n)...)
 	}
 	if cap(b) != 1<<20 || string(b[:10]) != "0123456789" {
 		t.Errorf("grown to cap %d, want the limit %d; prefix %q", cap(b), 1<<20, b[:10])
 	}
 	// The limit caps growth (rounded up to the pool size).
-	if b := growBuf(make([]byte, 600, 1024), 500, 1100); cap(b) != 2048 || len(b) != 600 {
+	if b := growBuf(make([]byte, 600, 1024), 500, 1100, 0); cap(b) != 2048 || len(b) != 600 {
 		t.Errorf("growth past a limit of 1100: len %d cap %d", len(b), cap(b))
 	}
 }

@@ -73,3 +73,31 @@ func TestIdleConnMemory(t *testing.T) {
 		c.Close(Meta{})
 	}
 }
+
+// TestSizeHint: a message that outgrows the kept buffer grows at once to
+// its direction's previous message size (at most maxSizeHint), not by
+// doubling from 512 B; small messages are not affected.
+func TestSizeHint(t *testing.T) {
+	for _, tc := range []struct {
+		prev, next int
+		wantCap    int // after the first 1448-byte chunk of next
+	}{
+		{prev: 64 << 10, next: 64 << 10, wantCap: 64 << 10},
+		{prev: 3 << 20, next: 3 << 20, wantCap: maxSizeHint},
+		{prev: 100, next: 64 << 10, wantCap: 2048},
+	} {
+		c := NewConn(Config{}, nil)
+		c.Feed(FromServer, enc(fr{fin: true, op: OpBinary, payload: dataOf(tc.prev)}), Meta{})
+		in := enc(fr{fin: true, op: OpBinary, payload: dataOf(tc.next)})
+		c.Feed(FromServer, in[:1448], Meta{})
+		if got := cap(c.s[FromServer].data.buf); got != tc.wantCap {
+			t.Errorf("after a %d-byte message, the next one's buffer: cap %d, want %d", tc.prev, got, tc.wantCap)
+		}
+		c.Feed(FromServer, in[1448:], Meta{})
+		// A small message after a large one keeps using a small buffer.
+		c.Feed(FromServer, enc(fr{fin: true, op: OpBinary, payload: dataOf(100)}), Meta{})
+		if got := cap(c.s[FromServer].data.buf); got > keepBuffer {
+			t.Errorf("small message after a %d-byte one: buffer cap %d", tc.next, got)
+		}
+	}
+}

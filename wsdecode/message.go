@@ -19,6 +19,8 @@ type assembly struct {
 	zlen  int64  // compressed bytes seen
 	wire  int64
 
+	hint      int // sizeHint of the previous message's payload
+	zhint     int // and of its compressed bytes
 	frames    []Frame
 	framesCut bool
 	anoms     []Anomaly
@@ -88,7 +90,7 @@ func (s *stream) appendPlain(a *assembly, p []byte, at Meta) {
 		// Doubling from the pools (append grows large slices by 1.25×,
 		// which allocates ~5× the final size on the way to a
 		// MaxMessageSize message), capped at the limit.
-		a.buf = growBuf(a.buf, n, s.c.cfg.MaxMessageSize)[:l+n]
+		a.buf = growBuf(a.buf, n, s.c.cfg.MaxMessageSize, a.hint)[:l+n]
 		dst := a.buf[l:]
 		s.unmask(dst, p[:n])
 		if a.text {
@@ -129,7 +131,7 @@ func (s *stream) appendZ(a *assembly, p []byte, at Meta) {
 		return
 	}
 	l := len(a.zbuf)
-	a.zbuf = growBuf(a.zbuf, len(p), s.c.cfg.MaxMessageSize)[:l+len(p)]
+	a.zbuf = growBuf(a.zbuf, len(p), s.c.cfg.MaxMessageSize, a.zhint)[:l+len(p)]
 	s.unmask(a.zbuf[l:], p)
 }
 
@@ -230,6 +232,7 @@ func (s *stream) emit(a *assembly) {
 	}
 	s.c.h.Message(m)
 	a.active = false
+	a.hint, a.zhint = sizeHint(int64(len(a.buf))), sizeHint(a.zlen)
 	a.buf = releaseBuf(a.buf)
 	a.zbuf = releaseBuf(a.zbuf)
 	if cap(a.frames) > keepFrames {
@@ -244,7 +247,7 @@ func (s *stream) emit(a *assembly) {
 
 // Trim releases the message buffers of both directions that are not in use
 // (no message in progress), e.g. for connections that have gone idle. The
-// inflate history (up to 64 KiB per direction under context takeover) is
+// inflate history (up to 48 KiB per direction under context takeover) is
 // kept: later messages need it.
 func (c *Conn) Trim() {
 	for d := range c.s {
