@@ -47,10 +47,36 @@ func TestDropUserErrors(t *testing.T) {
 	}
 }
 
-// privBinary builds wsscope into a directory every user may enter, so it
-// can be run as nobody too.
+var (
+	privOnce sync.Once
+	privExe  []byte // the built binary
+	privErr  error
+)
+
+// privBinary builds wsscope once into a directory every user may enter, so
+// it can be run as nobody too; each test gets its own copy (in a directory
+// of its own, removed at its end).
 func privBinary(t *testing.T) string {
 	t.Helper()
+	privOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wsscope-privs-build-")
+		if err != nil {
+			privErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		exe := filepath.Join(dir, "wsscope")
+		cmd := exec.Command("go", "build", "-o", exe, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			privErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		privExe, privErr = os.ReadFile(exe)
+	})
+	if privErr != nil {
+		t.Fatal(privErr)
+	}
 	dir, err := os.MkdirTemp("", "wsscope-privs-")
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +86,8 @@ func privBinary(t *testing.T) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "wsscope")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := os.WriteFile(bin, privExe, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
