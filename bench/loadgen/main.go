@@ -268,7 +268,7 @@ func runLoad(addr string, port, nconns int, rate float64, size, batch int, defla
 					time.Sleep(d)
 					continue
 				}
-				for n < due {
+				for n < due && time.Now().Before(end) {
 					k := due - n
 					if k > uint64(batch) {
 						k = uint64(batch)
