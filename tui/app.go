@@ -728,6 +728,6 @@ func (u *ui) tick(ctx context.Context, done chan struct{}) {
 
 // Pacing of background updates (see tick).
 const (
-	maxDuty  = 10
+	maxDuty  = 20
 	maxQuiet = 500 * time.Millisecond
 )

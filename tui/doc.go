@@ -16,8 +16,8 @@
 //
 // Model's Sink methods copy what they keep under the model's mutex. The UI
 // never touches the model from the feeding goroutine: a ticker (default
-// 15 Hz, slower when a draw is slow: updates take at most about a tenth of
-// a core) calls Application.QueueUpdateDraw only when the model, the
+// 15 Hz, slower when a draw is slow: updates take at most about 5% of a
+// core) calls Application.QueueUpdateDraw only when the model, the
 // status or a background job changed, at most one update in flight; event
 // handlers never call QueueUpdateDraw (tview #569). Messages and anomalies
 // are stored in append-only chunked lists whose records are never

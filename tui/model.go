@@ -286,7 +286,14 @@ func copyHandshake(h *reassembly.Handshake) *reassembly.Handshake {
 func (m *Model) Message(c *pipeline.Conn, msg *wsdecode.Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ci := m.connLocked(c)
+	ci, ok := m.byConn[c]
+	if ok {
+		// Known connection: only its counters move between ConnOpen and
+		// ConnEnd (which refresh the rest).
+		m.conns[ci].sum = c.Summary
+	} else {
+		ci = m.connLocked(c)
+	}
 	m.version++
 	m.totalMsgs++
 	m.totalAnoms += uint64(len(msg.Anomalies))

@@ -14,11 +14,12 @@ import (
 // the live heap by default) from doubling the index's footprint: the
 // process's resident memory grows by the index size and no more.
 //
-// Blocks are carved from 8 MiB slabs and never unmapped: a closed Model
+// Blocks are carved from 32 MiB slabs (transparent huge pages where the
+// kernel offers them on request) and never unmapped: a closed Model
 // returns its blocks to a free list that the next Model reuses, so a stale
 // reader can never fault (it would read another model's records).
 
-const slabBytes = 8 << 20
+const slabBytes = 32 << 20
 
 var offheap struct {
 	mu     sync.Mutex
@@ -43,6 +44,7 @@ func allocMsgBlock() []msgRec {
 		if err != nil {
 			return make([]msgRec, blockLen)
 		}
+		hugePages(s) // fewer page faults as the index grows
 		offheap.slab = s
 		offheap.mapped += int64(len(s))
 	}
