@@ -312,6 +312,17 @@ type hostileExpect struct {
 	check func(t *testing.T, o *hOutput)
 }
 
+// hostileStderr is what the one stderr line of a case must say (a warning
+// on exit 0, the error on exit 1).
+var hostileStderr = map[string]string{
+	"snaplen-65":           "cut by the snapshot length",
+	"unknown-link":         "unsupported link type 147",
+	"zero-length-records":  "zero-length record",
+	"enormous-record":      "exceeds limit",
+	"record-over-snaplen":  "exceeds limit",
+	"truncated-mid-record": "truncated record",
+}
+
 // hostileKnown names open issues that make a case exceed its memory budget:
 // logged as KNOWN ISSUE instead of failing. Remove an entry once fixed.
 var hostileKnown = map[string]string{
@@ -578,6 +589,9 @@ func TestHostileBinary(t *testing.T) {
 				args := append([]string{"-r", path, mode, "--no-progress"}, c.Args...)
 				r := runBinary(t, 3*time.Minute, args...)
 				checkExit(t, r)
+				if want := hostileStderr[name]; !strings.Contains(r.stderr, want) {
+					t.Errorf("%s: stderr %q does not say %q", mode, r.stderr, want)
+				}
 				t.Logf("%s: %.1f MB in, exit %d, peak RSS %d MiB, cpu %.2fs, wall %.2fs; %.80s",
 					mode, float64(size)/1e6, r.code, r.rssKiB/mib, r.cpu.Seconds(), r.wall.Seconds(), strings.TrimSpace(r.stderr))
 				if b := exp.budget(limitsOf(c.Args)); r.rssKiB > base+b*mib && hostileKnown[name] != "" {

@@ -90,6 +90,8 @@ type fileSource struct {
 	err   error // sticky: returned by every Next once set
 
 	skips      [numSkipReasons]uint64
+	cut        uint64            // TCP packets whose payload the snapshot length cut
+	cutBytes   uint64            // payload bytes those lost
 	unknownLT  map[uint32]uint64 // link type (uint32: may not fit 16 bits) -> packets skipped
 	unknownOrd []uint32          // first-seen order of unknownLT keys
 }
@@ -198,6 +200,10 @@ func (s *fileSource) Next() (*Packet, error) {
 			s.skip(r)
 			continue
 		}
+		if s.pkt.Missing > 0 {
+			s.cut++
+			s.cutBytes += uint64(s.pkt.Missing)
+		}
 		s.pkt.Num = s.stats.Packets
 		s.pkt.Time = rec.ts
 		s.stats.TCP++
@@ -239,6 +245,13 @@ func (s *fileSource) Warnings() []string {
 			name = "unsupported link type " + linkTypeName(uint16(lt))
 		}
 		out = append(out, fmt.Sprintf("capture: %s: %s: %d packet%s skipped", s.path, name, n, plural(n)))
+	}
+	if s.cut > 0 {
+		out = append(out, fmt.Sprintf("capture: %s: %d TCP packet%s cut by the snapshot length: %d payload bytes not captured (messages in them are incomplete or missing; capture with a larger snaplen, e.g. tcpdump -s 0)",
+			s.path, s.cut, plural(s.cut), s.cutBytes))
+	}
+	if n := s.skips[skipTruncated]; n > 0 {
+		out = append(out, fmt.Sprintf("capture: %s: %d packet%s skipped: headers cut by the snapshot length", s.path, n, plural(n)))
 	}
 	if n := s.skips[skipBadChecksum]; n > 0 {
 		out = append(out, fmt.Sprintf("capture: %s: %d packet%s with a wrong TCP checksum skipped (damaged; a receiver drops them too): their bytes count as lost", s.path, n, plural(n)))
