@@ -33,8 +33,8 @@ const (
 )
 
 const (
-	packetOutgoing   = 4 // PACKET_OUTGOING, the sll_pkttype of packets sent by this host
-	liveFrameSize    = 4096
+	packetOutgoing = 4 // PACKET_OUTGOING, the sll_pkttype of packets sent by this host
+	liveFrameSize  = 4096
 	// The ring is made of blocks of at least liveMinBlockSize bytes that
 	// each hold a whole packet of Snaplen (512 KiB for the default). The
 	// kernel hands a block over when it is full or liveBlockTimeout after
