@@ -96,7 +96,8 @@ type ui struct {
 	viewGen    int  // bumped when the filter changes
 	findGen    int  // bumped at every search
 	searching  bool
-	pendingSel int64 // message to select once the filter has scanned it, -1 none
+	pendingSel int64    // message to select once the filter has scanned it, -1 none
+	prog       [2]int64 // Options.Progress as of the last refresh
 }
 
 func newUI(m *Model, opts Options) *ui {
@@ -244,6 +245,12 @@ func (u *ui) sortConns() {
 // refresh pulls new data from the model into the view. It runs on the event
 // goroutine (from the ticker via QueueUpdateDraw, or directly).
 func (u *ui) refresh() {
+	// Progress first: once it says the file is read, the snapshot taken
+	// after it holds every message (the status bar never shows "done"
+	// with counts from before the end).
+	if u.opts.Progress != nil {
+		u.prog[0], u.prog[1] = u.opts.Progress()
+	}
 	u.snap = u.m.snapshot()
 	u.sortConns()
 	u.drain()
@@ -279,6 +286,7 @@ func (u *ui) applyFilter(f Filter) {
 	u.scanJob.stop() // its batches are dropped (older viewGen)
 	u.scanJob = nil
 	u.findJob.stop()
+	u.findGen++ // a result already posted is for the old view
 	u.searching = false
 	u.viewGen++
 	u.view.reset(f)

@@ -73,7 +73,7 @@ func (s *statusBar) refresh() {
 		parts = append(parts, "anom 0")
 	}
 	if u.opts.Progress != nil {
-		done, total := u.opts.Progress()
+		done, total := u.prog[0], u.prog[1]
 		if total > 0 && done < total {
 			parts = append(parts, fmt.Sprintf("[yellow]reading %d%%[-]", done*100/total))
 		}
