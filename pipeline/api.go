@@ -57,7 +57,9 @@ type Sink interface {
 // MessageFormatter is an optional interface of a Sink whose rendering of a
 // message can be done ahead, off the Sink's goroutine. A sharded Run (see
 // Options.Shards) then renders each message on the shard that decoded it,
-// in parallel, and delivers it with MessageFormatted instead of Message.
+// in parallel, and delivers it with MessageFormatted instead of Message
+// (huge messages, over 1 MiB of payload, still go to Message). Both must
+// give the same result.
 type MessageFormatter interface {
 	Sink
 	// NewMessageFormatter returns a function rendering m as the Sink would

@@ -17,7 +17,18 @@ import (
 // through pipeline.MessageFormatter) is byte-identical for every shard
 // count, on hundreds of interleaved connections with damage.
 func TestShardsJSON(t *testing.T) {
-	data, _ := pipeline.CraftCapture(t, 400, 5, 300, synth.Options{Interleave: synth.Random, Seed: 21, Reorder: 0.1, Duplicate: 0.1, DropProb: 0.005, MSS: 400})
+	many, _ := pipeline.CraftCapture(t, 400, 5, 300, synth.Options{Interleave: synth.Random, Seed: 21, Reorder: 0.1, Duplicate: 0.1, DropProb: 0.005, MSS: 400})
+	// Messages over 1 MiB are not preformatted (Message instead).
+	huge, _ := pipeline.CraftCapture(t, 6, 2, 1<<20+100, synth.Options{Interleave: synth.Random, Seed: 2})
+	for _, c := range []struct {
+		data []byte
+		min  int
+	}{{many, 3000}, {huge, 24}} {
+		shardsJSON(t, c.data, c.min)
+	}
+}
+
+func shardsJSON(t *testing.T, data []byte, minMsgs int) {
 	run := func(shards int, wrap bool) []byte {
 		src, err := capture.OpenReader(bytes.NewReader(data), "many.pcap", capture.Options{})
 		if err != nil {
@@ -39,7 +50,7 @@ func TestShardsJSON(t *testing.T) {
 		return out.Bytes()
 	}
 	want := run(1, false)
-	if n := bytes.Count(want, []byte(`{"record":"message"`)); n < 3000 {
+	if n := bytes.Count(want, []byte(`{"record":"message"`)); n < minMsgs {
 		t.Fatalf("only %d message records", n)
 	}
 	for _, shards := range []int{2, 3, 4} {

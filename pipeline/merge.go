@@ -16,10 +16,11 @@ type merger struct {
 	// ids maps each shard's Conn.ID to the run's: the merger numbers
 	// detections in merged order (nextID) and each shard's in its own
 	// order (local).
-	ids    []map[uint64]uint64
-	local  []uint64
-	nextID uint64
-	msg    shardMsg // the message being delivered
+	ids     []map[uint64]uint64
+	local   []uint64
+	nextID  uint64
+	msg     shardMsg // the message being delivered
+	batches uint64   // batches delivered
 }
 
 func newMerger(r *sharded, sink Sink) *merger {
@@ -59,8 +60,10 @@ func (m *merger) run() (Stats, error) {
 			final = eb.final
 		}
 		m.merge()
+		var held int64
 		for i, s := range m.r.shards {
 			eb := m.cur[i]
+			held += eb.bytes
 			if final {
 				rs = addStats(rs, eb.stats)
 			}
@@ -71,6 +74,8 @@ func (m *merger) run() (Stats, error) {
 			}
 			m.cur[i] = nil
 		}
+		m.batches++
+		m.r.budget.release(held, m.batches)
 		if final {
 			break
 		}
@@ -134,7 +139,7 @@ func (m *merger) deliver(s int, eb *evBatch, e *event) {
 	case evMessage:
 		mr := &eb.msgs[e.x]
 		msg := &mr.m
-		if !mr.payNil && m.d.fmtSink == nil {
+		if !mr.payNil && !mr.formatted {
 			msg.Payload = eb.pay[mr.payOff : mr.payOff+mr.payLen : mr.payOff+mr.payLen]
 		}
 		if mr.frLen > 0 {
@@ -143,7 +148,7 @@ func (m *merger) deliver(s int, eb *evBatch, e *event) {
 		if mr.anLen > 0 {
 			msg.Anomalies = eb.manoms[mr.anOff : mr.anOff+mr.anLen : mr.anOff+mr.anLen]
 		}
-		if m.d.fmtSink != nil {
+		if mr.formatted {
 			m.d.messageFormatted(e.pc, msg, eb.pre[mr.preOff:mr.preOff+mr.preLen:mr.preOff+mr.preLen])
 		} else {
 			m.d.message(e.pc, msg)

@@ -58,6 +58,7 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/wsscope/wsscope/capture"
 	"github.com/wsscope/wsscope/reassembly"
@@ -76,6 +77,13 @@ const (
 	// evQueue is how many batches of events a shard may hold ready for the
 	// merger.
 	evQueue = 4
+	// maxPending bounds the bytes of events the shards hold for the
+	// merger (see budget).
+	maxPending = 32 << 20
+	// maxPreformat is the largest payload rendered on a shard; larger
+	// messages are delivered with Message, so that the Sink may write
+	// them out as it likes (streaming) rather than render them in memory.
+	maxPreformat = 1 << 20
 	// keepArena is the largest event buffer kept for reuse after a batch
 	// (a huge message's copy is dropped, not kept for the run).
 	keepArena = 1 << 20
@@ -88,6 +96,7 @@ type batch struct {
 	owner []uint8          // shard of each packet
 	buf   []byte
 	refs  atomic.Int32 // shards yet to process it
+	seq   uint64       // batches before it
 	final bool         // the last batch: shards Close after it
 	last  reassembly.Meta
 }
@@ -98,6 +107,8 @@ type sharded struct {
 	shards []*shard
 	free   chan *batch   // batches back from the shards
 	done   chan struct{} // closed when the merger returns
+	budget budget        // bytes of events waiting for the merger
+	nsent  uint64        // batches sent
 	nbatch int           // batches allocated
 
 	// Written by the reader before it sends the final batch.
@@ -120,7 +131,11 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 		free: make(chan *batch, pool),
 		done: make(chan struct{}),
 	}
-	defer close(r.done)
+	r.budget.init(maxPending)
+	defer func() {
+		close(r.done)
+		r.budget.stop()
+	}()
 	for i := 0; i < n; i++ {
 		s := &shard{
 			id:   uint8(i),
@@ -129,6 +144,7 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 			free: make(chan *evBatch, evQueue+2),
 			done: r.done,
 			pool: r.free,
+			bud:  &r.budget,
 		}
 		s.rec.shard = s
 		if ms != nil {
@@ -252,6 +268,8 @@ func (r *sharded) get(pool int) *batch {
 
 // send hands b to every shard; false when the run is over.
 func (r *sharded) send(b *batch) bool {
+	b.seq = r.nsent
+	r.nsent++
 	b.refs.Store(int32(r.n))
 	for _, s := range r.shards {
 		select {
@@ -363,6 +381,7 @@ type shardMsg struct {
 	payOff, payLen, frOff, frLen, anOff, anLen int
 	preOff, preLen                             int // rendered by the Sink's MessageFormatter
 	payNil                                     bool
+	formatted                                  bool // pre holds it: MessageFormatted
 }
 
 type endRec struct {
@@ -381,6 +400,7 @@ type evBatch struct {
 	manoms []wsdecode.Anomaly
 	pre    []byte // messages rendered by the Sink's MessageFormatter
 
+	bytes int64            // held against the budget
 	final bool             // the shard has closed its Assembler
 	stats reassembly.Stats // set when final
 }
@@ -410,6 +430,7 @@ type shard struct {
 	free chan *evBatch // back from the merger
 	done chan struct{}
 	pool chan *batch
+	bud  *budget
 	asm  *reassembly.Assembler
 	h    handler
 	rec  recorder
@@ -448,7 +469,7 @@ func (s *shard) run() {
 				rc.detect()
 			}
 		}
-		final, last := b.final, b.last
+		final, last, seq := b.final, b.last, b.seq
 		b.release(s.pool)
 		if final {
 			rc.pos, rc.phase, rc.group = math.MaxUint32, phaseClose, len(eb.evs)
@@ -456,6 +477,10 @@ func (s *shard) run() {
 			rc.detect()
 			rc.closeGroup(math.MaxUint64)
 			eb.final, eb.stats = true, s.asm.Stats()
+		}
+		eb.bytes = int64(len(eb.pay) + len(eb.pre) + len(eb.manoms)*64 + len(eb.msgs)*int(unsafe.Sizeof(shardMsg{})))
+		if !s.bud.acquire(seq, eb.bytes) {
+			return
 		}
 		select {
 		case s.out <- eb:
@@ -522,8 +547,9 @@ func (r *recorder) message(pc *Conn, m *wsdecode.Message) {
 		mr.anOff, mr.anLen = len(e.manoms), len(m.Anomalies)
 		e.manoms = append(e.manoms, m.Anomalies...)
 	}
-	if r.format != nil {
+	if r.format != nil && len(m.Payload) <= maxPreformat {
 		// The Sink renders the payload and frames: not kept.
+		mr.formatted = true
 		mr.preOff = len(e.pre)
 		e.pre = r.format(e.pre, m)
 		mr.preLen = len(e.pre) - mr.preOff
@@ -554,4 +580,53 @@ func (r *recorder) end(pc *Conn, c *reassembly.Conn, why reassembly.EndReason, a
 	case phaseClose:
 		r.closeGroup(c.Born)
 	}
+}
+
+// budget bounds the bytes of events the shards have recorded and the
+// merger has not delivered yet (a burst of huge messages, e.g. inflated
+// ones, would otherwise pile up in every shard's queue). A shard that would
+// exceed it waits, unless nothing is pending or its batch is the one the
+// merger waits for (front): that one always passes, so the wait cannot
+// deadlock, and the bound is max plus one batch's events per shard.
+type budget struct {
+	mu    sync.Mutex
+	cond  sync.Cond
+	used  int64
+	max   int64
+	front uint64 // the batch the merger is merging next
+	done  bool
+}
+
+func (b *budget) init(max int64) {
+	b.max = max
+	b.cond.L = &b.mu
+}
+
+// acquire takes n bytes for the events of batch seq; false when the run is
+// over.
+func (b *budget) acquire(seq uint64, n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.done && b.used > 0 && b.used+n > b.max && seq > b.front {
+		b.cond.Wait()
+	}
+	b.used += n
+	return !b.done
+}
+
+// release returns n bytes once the batches before front were delivered.
+func (b *budget) release(n int64, front uint64) {
+	b.mu.Lock()
+	b.used -= n
+	b.front = front
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// stop wakes every waiting shard for good.
+func (b *budget) stop() {
+	b.mu.Lock()
+	b.done = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }

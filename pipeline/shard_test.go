@@ -319,3 +319,34 @@ func countMsgs(full []string) int {
 	}
 	return n
 }
+
+// TestBudget: a shard waits while the pending events exceed the budget,
+// except for the batch the merger waits for, and stop releases waiters.
+func TestBudget(t *testing.T) {
+	var b budget
+	b.init(100)
+	if !b.acquire(0, 80) || !b.acquire(0, 80) { // front batch: always passes
+		t.Fatal("acquire failed")
+	}
+	got := make(chan bool)
+	go func() { got <- b.acquire(1, 10) }() // over budget, not the front
+	select {
+	case <-got:
+		t.Fatal("acquire beyond the budget did not wait")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.release(160, 1) // batch 0 delivered
+	if ok := <-got; !ok {
+		t.Fatal("acquire failed after release")
+	}
+	go func() { got <- b.acquire(3, 95) }() // 10 + 95 > 100: waits
+	select {
+	case <-got:
+		t.Fatal("acquire beyond the budget did not wait")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.stop()
+	if <-got {
+		t.Error("acquire after stop reported success")
+	}
+}
