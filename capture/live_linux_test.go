@@ -533,8 +533,10 @@ func TestLiveTick(t *testing.T) {
 	if first.err != nil {
 		t.Fatal(first.err)
 	}
-	if first.ticks < 5 {
-		t.Errorf("%d ticks in %v without packets, want about 10", first.ticks, 10*every)
+	// Counts, not rates: a loaded machine may run the reader late, but
+	// ten idle intervals must give more than one tick.
+	if first.ticks < 2 {
+		t.Errorf("%d ticks in %v without packets, want about 10 (at least 2)", first.ticks, 10*every)
 	}
 	// Then a packet every 2 ms for 10 intervals.
 	flowStart := time.Now()
@@ -562,8 +564,8 @@ func TestLiveTick(t *testing.T) {
 			done = true
 		}
 	}
-	if flowTicks < 5 {
-		t.Errorf("%d ticks while packets flowed for %v, want about 10", flowTicks, 10*every)
+	if flowTicks < 2 {
+		t.Errorf("%d ticks while packets flowed for %v, want about 10 (at least 2)", flowTicks, 10*every)
 	}
 	src.Close()
 	for r := range results {
