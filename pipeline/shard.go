@@ -56,6 +56,7 @@ import (
 	"math"
 	"net/netip"
 	"runtime/pprof"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -154,7 +155,7 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 		s.asm = reassembly.New(cfg, &s.h)
 		r.shards = append(r.shards, s)
 		// Profiles tell the stages apart by the label wsscope-stage.
-		go pprof.Do(ctx, pprof.Labels("wsscope-stage", "shard"), func(context.Context) { s.run() })
+		go pprof.Do(ctx, pprof.Labels("wsscope-stage", "shard", "wsscope-shard", strconv.Itoa(i)), func(context.Context) { s.run() })
 	}
 	go pprof.Do(ctx, pprof.Labels("wsscope-stage", "reader"), func(ctx context.Context) { r.read(ctx, src, pool) })
 	m := newMerger(r, sink)
