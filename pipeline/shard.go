@@ -80,7 +80,7 @@ const (
 	evQueue = 4
 	// maxPending bounds the bytes of events the shards hold for the
 	// merger (see budget).
-	maxPending = 32 << 20
+	maxPending = 8 << 20
 	// maxPreformat is the largest payload rendered on a shard; larger
 	// messages are delivered with Message, so that the Sink may write
 	// them out as it likes (streaming) rather than render them in memory.
