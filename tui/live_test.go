@@ -263,7 +263,7 @@ func TestVirtualRows(t *testing.T) {
 	}
 }
 
-// TestBackgroundFilterAndSearch: on 100,000 messages a payload filter and a
+// TestBackgroundFilterAndSearch: on 50,000 messages a payload filter and a
 // search run as background jobs (more than inline limits) and still find
 // exactly the right messages, read back from the spill file.
 func TestBackgroundFilterAndSearch(t *testing.T) {
@@ -272,20 +272,20 @@ func TestBackgroundFilterAndSearch(t *testing.T) {
 	t.Cleanup(func() { inlineSearch = old })
 	m := NewModel(ModelOptions{})
 	t.Cleanup(func() { m.Close() })
-	loadModel(t, m, 100_000)
+	loadModel(t, m, 50_000)
 	h := startUI(t, m, 120, 40, Options{NoFollow: true})
-	h.waitText("(100000)")
+	h.waitText("(50000)")
 	h.keys("f")
 	h.waitText("filter> ")
-	h.keys(`"seq":77777,`)
+	h.keys(`"seq":37777,`)
 	h.key(tcell.KeyEnter)
 	scr := h.waitText("Messages: all connections (1)")
-	if !strings.Contains(scr, `{"type":"trade","seq":77777,`) {
+	if !strings.Contains(scr, `{"type":"trade","seq":37777,`) {
 		t.Errorf("filtered row missing:\n%s", scr)
 	}
 	var scanned int
 	h.onUI(func() { scanned = h.u.view.scanned })
-	if scanned != 100_000 {
+	if scanned != 50_000 {
 		t.Errorf("filter scanned %d messages", scanned)
 	}
 	// Back to all messages; search from the top for a message near the
@@ -294,11 +294,11 @@ func TestBackgroundFilterAndSearch(t *testing.T) {
 	h.waitText("filter> ")
 	h.key(tcell.KeyCtrlU)
 	h.key(tcell.KeyEnter)
-	h.waitText("Messages: all connections (100000)")
+	h.waitText("Messages: all connections (50000)")
 	h.keys("g/")
-	h.keys(`re:"seq":9876[5],`)
+	h.keys(`re:"seq":4876[5],`)
 	h.key(tcell.KeyEnter)
-	h.waitText(`"seq": 98765,`)
+	h.waitText(`"seq": 48765,`)
 	h.keys("/")
 	h.key(tcell.KeyCtrlU)
 	h.keys(`"seq":12,`)
