@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/netip"
+	"unicode/utf8"
 
 	"github.com/wsscope/wsscope/pipeline"
 	"github.com/wsscope/wsscope/reassembly"
@@ -147,6 +148,10 @@ func (j *JSONWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 	if j.err != nil {
 		return
 	}
+	if len(m.Payload) > streamPayload {
+		j.streamMessage(c, m)
+		return
+	}
 	b := append(j.buf[:0], `{"record":"message",`...)
 	b = append(b, j.connPrefix(c)...)
 	j.buf = appendMessage(b, &j.tc, m)
@@ -179,6 +184,71 @@ func (j *JSONWriter) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre
 
 // appendMessage appends a message record from its timestamp on.
 func appendMessage(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
+	b = appendMessageHead(b, tc, m)
+	isText := false
+	if m.Opcode == wsdecode.OpText {
+		b = append(b, `,"text":`...)
+		if b, isText = appendJSONText(b, m.Payload); !isText {
+			b = b[:len(b)-len(`,"text":`)]
+		}
+	}
+	if !isText {
+		b = append(b, `,"data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, m.Payload)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// Payloads longer than streamPayload are written to the output in pieces of
+// about streamChunk bytes instead of being rendered into one record buffer:
+// a 64 MiB text message of NULs escapes to 384 MiB, and base64 adds a third.
+// streamChunk is a multiple of 3 so base64 pieces concatenate.
+const (
+	streamPayload = 256 << 10
+	streamChunk   = 48 << 10
+)
+
+// streamMessage writes the record Message writes, rendering the payload
+// piece by piece into the reused buffer and writing each piece out, so the
+// writer's memory does not grow with the message.
+func (j *JSONWriter) streamMessage(c *pipeline.Conn, m *wsdecode.Message) {
+	b := append(j.buf[:0], `{"record":"message",`...)
+	b = append(b, j.connPrefix(c)...)
+	b = appendMessageHead(b, &j.tc, m)
+	p := m.Payload
+	if m.Opcode == wsdecode.OpText && utf8.Valid(p) {
+		b = append(b, `,"text":"`...)
+		for len(p) > 0 && j.err == nil {
+			n := min(len(p), streamChunk)
+			// Never split a rune (valid UTF-8: a start byte is at most 3
+			// bytes back).
+			for n < len(p) && p[n]&0xC0 == 0x80 {
+				n--
+			}
+			b, _ = escapeJSONBody(b, p[:n], true)
+			p = p[n:]
+			_, j.err = j.w.Write(b)
+			b = b[:0]
+		}
+	} else {
+		b = append(b, `,"data":"`...)
+		for len(p) > 0 && j.err == nil {
+			n := min(len(p), streamChunk)
+			b = base64.StdEncoding.AppendEncode(b, p[:n])
+			p = p[n:]
+			_, j.err = j.w.Write(b)
+			b = b[:0]
+		}
+	}
+	j.buf = append(b, `"}`...)
+	j.emit()
+	j.shrink()
+}
+
+// appendMessageHead appends a message record from its timestamp up to the
+// payload field.
+func appendMessageHead(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
 	b = tc.append(b, m.Last.Time)
 	if m.Dir == wsdecode.FromServer {
 		b = append(b, `,"from":"server","opcode":`...)
@@ -239,19 +309,7 @@ func appendMessage(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
 		}
 		b = append(b, ']')
 	}
-	isText := false
-	if m.Opcode == wsdecode.OpText {
-		b = append(b, `,"text":`...)
-		if b, isText = appendJSONText(b, m.Payload); !isText {
-			b = b[:len(b)-len(`,"text":`)]
-		}
-	}
-	if !isText {
-		b = append(b, `,"data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, m.Payload)
-		b = append(b, '"')
-	}
-	return append(b, '}')
+	return b
 }
 
 // shrink drops a buffer grown by one huge message so it is not kept for the

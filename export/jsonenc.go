@@ -91,7 +91,16 @@ func safeRun(s []byte) int {
 }
 
 func escapeJSON(dst []byte, s []byte, strict bool) ([]byte, bool) {
-	dst = append(dst, '"')
+	dst, ok := escapeJSONBody(append(dst, '"'), s, strict)
+	if !ok {
+		return dst, false
+	}
+	return append(dst, '"'), true
+}
+
+// escapeJSONBody appends s escaped for a JSON string, without the quotes;
+// with strict it stops and reports false at the first invalid UTF-8.
+func escapeJSONBody(dst []byte, s []byte, strict bool) ([]byte, bool) {
 	start := 0
 	i := 0
 	for i < len(s) {
@@ -141,8 +150,7 @@ func escapeJSON(dst []byte, s []byte, strict bool) ([]byte, bool) {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"'), true
+	return append(dst, s[start:]...), true
 }
 
 // appendTime appends t in UTC as RFC 3339 with exactly nine fractional
