@@ -76,7 +76,9 @@ type Conn struct {
 	// User is free for the Handler (e.g. its decoder state).
 	User any
 	// Born and Last are the numbers of the packets that created the TCP
-	// connection and that touched it last, set before each End call. They
+	// connection and that touched it last, set before each End call (and,
+	// for upgrades it already had, when the connection starts ending: the
+	// Data, Gap and Anomaly calls that flush it see them). They
 	// order ends the way one Assembler does (Close: by Born; idle Flush:
 	// least recently active first, by Last), so the output of several
 	// Assemblers that each see some of a capture's connections (sharding by

@@ -411,6 +411,10 @@ func (a *Assembler) end(c *conn, why EndReason, at Meta) {
 		return
 	}
 	c.ending = true
+	for _, u := range c.ups {
+		// Known while the end flushes data (see Conn.Born).
+		u.pub.Born, u.pub.Last = c.born, c.lastPkt
+	}
 	if c.state == csActive {
 		for s := 0; s < 2 && c.state == csActive; s++ {
 			a.giveUpAll(c, s, at)
