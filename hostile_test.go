@@ -326,13 +326,7 @@ var hostileStderr = map[string]string{
 // hostileKnown names open issues that make a case exceed its memory or CPU
 // budget: logged as KNOWN ISSUE instead of failing. Remove an entry once
 // fixed.
-var hostileKnown = map[string]string{
-	"deflate-1000x": "pipeline (sharded): shards copy each message (payload, frames, anomalies) into event batches that wait for the merger " +
-		"(recorder.message dominates the allocation profile): 48 decompressed 1 MiB messages from 79 KB of capture peak at ~4× the serial run",
-	"ooo-global": "pipeline (sharded): when holes are given up, the buffered out-of-order bytes (up to --max-buffer) become messages in one burst, " +
-		"copied into a shard's event batch besides the reassembly buffer",
-	"ooo-never-closes": "as ooo-global: the 4 MiB per-connection buffer is released as one burst of messages copied into an event batch",
-}
+var hostileKnown = map[string]string{}
 
 // wantCodes fails unless every code was reported.
 func wantCodes(codes ...string) func(t *testing.T, o *hOutput) {

@@ -53,29 +53,20 @@ func before(a, b *event) bool {
 func (m *merger) run() (Stats, error) {
 	var rs reassembly.Stats
 	for {
-		final := false
 		for i, s := range m.r.shards {
-			eb := <-s.out
-			m.cur[i], m.at[i] = eb, 0
-			final = eb.final
+			m.cur[i], m.at[i] = <-s.out, 0
 		}
 		m.merge()
-		var held int64
-		for i, s := range m.r.shards {
+		final := false
+		for i := range m.r.shards {
 			eb := m.cur[i]
-			held += eb.bytes
-			if final {
+			if final = eb.final; final {
 				rs = addStats(rs, eb.stats)
 			}
-			eb.reset()
-			select {
-			case s.free <- eb:
-			default:
-			}
-			m.cur[i] = nil
+			m.done(i)
 		}
 		m.batches++
-		m.r.budget.release(held, m.batches)
+		m.r.budget.advance(m.batches)
 		if final {
 			break
 		}
@@ -96,6 +87,13 @@ func (m *merger) run() (Stats, error) {
 func (m *merger) merge() {
 	n := len(m.cur)
 	for {
+		// A shard's chunk used up: its next one (see recorder.chunk).
+		for i := 0; i < n; i++ {
+			for m.at[i] == len(m.cur[i].evs) && m.cur[i].more {
+				m.done(i)
+				m.cur[i], m.at[i] = <-m.r.shards[i].out, 0
+			}
+		}
 		best := -1
 		for i := 0; i < n; i++ {
 			if m.at[i] < len(m.cur[i].evs) && (best < 0 || before(&m.cur[i].evs[m.at[i]], &m.cur[best].evs[m.at[best]])) {
@@ -122,6 +120,19 @@ func (m *merger) merge() {
 		}
 		m.at[best] = k
 	}
+}
+
+// done releases shard i's current events (delivered) and returns them for
+// reuse.
+func (m *merger) done(i int) {
+	eb := m.cur[i]
+	m.r.budget.release(i, eb.bytes)
+	eb.reset()
+	select {
+	case m.r.shards[i].free <- eb:
+	default:
+	}
+	m.cur[i] = nil
 }
 
 func (m *merger) deliver(s int, eb *evBatch, e *event) {

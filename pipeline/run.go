@@ -131,6 +131,9 @@ type handler struct {
 	decCfg wsdecode.Config
 	out    output
 	anom   Anomaly // reused for anomalies
+	// cur is the connection whose decoder is running (Data, Gap, End), for
+	// a shard's recorder to key events it hands over early (chunk).
+	cur *reassembly.Conn
 }
 
 // connState is one connection's decoder and record; it implements
@@ -181,13 +184,17 @@ func state(c *reassembly.Conn) *connState {
 
 func (h *handler) Data(c *reassembly.Conn, d reassembly.Dir, data []byte, at reassembly.Meta) {
 	if cs := state(c); cs != nil && cs.dec != nil {
+		h.cur = c
 		cs.dec.Feed(wsdecode.Dir(d), data, wsdecode.Meta(at))
+		h.cur = nil
 	}
 }
 
 func (h *handler) Gap(c *reassembly.Conn, d reassembly.Dir, n int64, at reassembly.Meta) {
 	if cs := state(c); cs != nil && cs.dec != nil {
+		h.cur = c
 		cs.dec.Gap(wsdecode.Dir(d), n, wsdecode.Meta(at))
+		h.cur = nil
 	}
 }
 
@@ -216,7 +223,9 @@ func (h *handler) End(c *reassembly.Conn, why reassembly.EndReason, at reassembl
 		return
 	}
 	if cs.dec != nil {
+		h.cur = c
 		cs.dec.Close(wsdecode.Meta(at))
+		h.cur = nil
 		cs.dec = nil
 	}
 	h.out.end(cs.pc, c, why, at)

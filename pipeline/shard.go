@@ -78,9 +78,6 @@ const (
 	// evQueue is how many batches of events a shard may hold ready for the
 	// merger.
 	evQueue = 4
-	// maxPending bounds the bytes of events the shards hold for the
-	// merger (see budget).
-	maxPending = 8 << 20
 	// maxPreformat is the largest payload rendered on a shard; larger
 	// messages are delivered with Message, so that the Sink may write
 	// them out as it likes (streaming) rather than render them in memory.
@@ -88,6 +85,20 @@ const (
 	// keepArena is the largest event buffer kept for reuse after a batch
 	// (a huge message's copy is dropped, not kept for the run).
 	keepArena = 1 << 20
+)
+
+// Variables for tests (small values exercise chunks and budget waits).
+var (
+	// maxPending bounds the bytes of events the shards hold for the
+	// merger (see budget).
+	maxPending int64 = 8 << 20
+	// chunkBytes bounds a shard's events for one batch: once they hold
+	// more (evBatch.recorded; the budget counts capacities), the shard hands them
+	// to the merger as a chunk and records the rest of the batch in a new
+	// one. Without it a batch of a few compressed packets could become
+	// tens of MiB of messages held at once (issue 7: 48 inflated 1 MiB
+	// messages from 79 KB of capture).
+	chunkBytes int64 = 1 << 20
 )
 
 // batch is a run of consecutive packets of the capture, read-only once
@@ -132,7 +143,7 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 		free: make(chan *batch, pool),
 		done: make(chan struct{}),
 	}
-	r.budget.init(maxPending)
+	r.budget.init(maxPending, n)
 	defer func() {
 		close(r.done)
 		r.budget.stop()
@@ -402,6 +413,7 @@ type evBatch struct {
 	pre    []byte // messages rendered by the Sink's MessageFormatter
 
 	bytes int64            // held against the budget
+	more  bool             // a chunk: more events of the same batch follow
 	final bool             // the shard has closed its Assembler
 	stats reassembly.Stats // set when final
 }
@@ -417,10 +429,32 @@ func (e *evBatch) reset() {
 	clear(e.evs) // drop *Conn references
 	e.evs, e.msgs, e.anoms, e.ends = e.evs[:0], e.msgs[:0], e.anoms[:0], e.ends[:0]
 	e.pay, e.frames, e.manoms = e.pay[:0], e.frames[:0], e.manoms[:0]
-	e.final, e.stats = false, reassembly.Stats{}
+	e.more, e.final, e.stats = false, false, reassembly.Stats{}
 	if cap(e.msgs) > 4*maxBatch {
 		e.msgs, e.frames, e.manoms = nil, nil, nil
 	}
+}
+
+// size is the memory e holds, for the budget: its byte arenas by capacity
+// (what a copy really occupies, append's headroom included) and its records
+// by length.
+func (e *evBatch) size() int64 {
+	return int64(cap(e.pay)+cap(e.pre)) + e.records()
+}
+
+// recorded is what was recorded into e (arenas by length): what decides a
+// chunk, so that an arena kept from an earlier batch (up to keepArena) does
+// not cut every message into a chunk of its own.
+func (e *evBatch) recorded() int64 {
+	return int64(len(e.pay)+len(e.pre)) + e.records()
+}
+
+func (e *evBatch) records() int64 {
+	return int64(len(e.frames)*int(unsafe.Sizeof(wsdecode.Frame{})) +
+		len(e.manoms)*int(unsafe.Sizeof(wsdecode.Anomaly{})) +
+		len(e.msgs)*int(unsafe.Sizeof(shardMsg{})) +
+		len(e.anoms)*int(unsafe.Sizeof(Anomaly{})) +
+		len(e.evs)*int(unsafe.Sizeof(event{})))
 }
 
 // shard reassembles and decodes the connections that hash to it.
@@ -437,6 +471,34 @@ type shard struct {
 	rec  recorder
 }
 
+// newEv returns an empty evBatch.
+func (s *shard) newEv() *evBatch {
+	select {
+	case eb := <-s.free:
+		return eb
+	default:
+	}
+	if eb, _ := evPool.Get().(*evBatch); eb != nil {
+		return eb
+	}
+	return &evBatch{}
+}
+
+// send hands eb (events of batch seq) to the merger once the budget lets
+// it; false when the run is over.
+func (s *shard) send(seq uint64, eb *evBatch) bool {
+	eb.bytes = eb.size()
+	if !s.bud.acquire(seq, int(s.id), eb.bytes) {
+		return false
+	}
+	select {
+	case s.out <- eb:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
 func (s *shard) run() {
 	for {
 		var b *batch
@@ -445,22 +507,16 @@ func (s *shard) run() {
 		case <-s.done:
 			return
 		}
-		var eb *evBatch
-		select {
-		case eb = <-s.free:
-		default:
-			eb, _ = evPool.Get().(*evBatch)
-			if eb == nil {
-				eb = &evBatch{}
-			}
-		}
 		rc := &s.rec
-		rc.cur = eb
+		rc.cur, rc.seq = s.newEv(), b.seq
 		for i := range b.pkts {
+			if rc.over {
+				return
+			}
 			p := &b.pkts[i]
-			rc.pos, rc.phase, rc.group = uint32(i), phaseFlush, len(eb.evs)
+			rc.pos, rc.phase, rc.group = uint32(i), phaseFlush, len(rc.cur.evs)
 			s.asm.Tick(p.Time)
-			if len(eb.evs) > rc.group {
+			if len(rc.cur.evs) > rc.group {
 				rc.detect()
 				rc.closeGroup(math.MaxUint64)
 			}
@@ -473,21 +529,16 @@ func (s *shard) run() {
 		final, last, seq := b.final, b.last, b.seq
 		b.release(s.pool)
 		if final {
-			rc.pos, rc.phase, rc.group = math.MaxUint32, phaseClose, len(eb.evs)
+			rc.pos, rc.phase, rc.group = math.MaxUint32, phaseClose, len(rc.cur.evs)
 			s.asm.Close(last)
 			rc.detect()
 			rc.closeGroup(math.MaxUint64)
-			eb.final, eb.stats = true, s.asm.Stats()
+			rc.cur.final, rc.cur.stats = true, s.asm.Stats()
 		}
-		eb.bytes = int64(len(eb.pay) + len(eb.pre) + len(eb.manoms)*64 + len(eb.msgs)*int(unsafe.Sizeof(shardMsg{})))
-		if !s.bud.acquire(seq, eb.bytes) {
+		if rc.over || !s.send(seq, rc.cur) {
 			return
 		}
-		select {
-		case s.out <- eb:
-		case <-s.done:
-			return
-		}
+		rc.cur = nil
 		if final {
 			return
 		}
@@ -503,6 +554,8 @@ type recorder struct {
 	phase    uint8
 	group    int    // first event of the current flush/close group
 	detected uint64 // upgrades reported by detect events
+	seq      uint64 // the batch being recorded
+	over     bool   // the run ended while a chunk waited: record no more
 	// format renders messages for the Sink's MessageFormatted (nil: the
 	// merger calls Message).
 	format func(dst []byte, m *wsdecode.Message) []byte
@@ -562,6 +615,42 @@ func (r *recorder) message(pc *Conn, m *wsdecode.Message) {
 		e.frames = append(e.frames, m.Frames...)
 	}
 	r.add(evMessage, pc, uint64(len(e.msgs)-1))
+	if e.recorded() > chunkBytes {
+		r.chunk()
+	}
+}
+
+// chunk hands the events recorded so far to the merger, as a chunk of the
+// current batch, where that is possible: between packets' events (phase
+// packet), or in a flush or close group, whose key is then known from the
+// connection being ended (the Assembler ends one connection at a time, all
+// its events followed by its End; see recorder.end). It waits for the
+// budget (see budget.acquire).
+func (r *recorder) chunk() {
+	if r.over {
+		r.cur.reset() // nobody will read them
+		return
+	}
+	if r.phase != phasePacket {
+		c := r.shard.h.cur
+		if c == nil || c.Last == 0 {
+			return // not ending: no key yet
+		}
+		if r.phase == phaseFlush {
+			r.closeGroup(c.Last)
+		} else {
+			r.closeGroup(c.Born)
+		}
+	}
+	e := r.cur
+	e.more = true
+	if !r.shard.send(r.seq, e) {
+		r.over = true
+		e.reset()
+		return
+	}
+	r.cur = r.shard.newEv()
+	r.group = 0
 }
 
 func (r *recorder) anomaly(pc *Conn, a *Anomaly) {
@@ -586,39 +675,53 @@ func (r *recorder) end(pc *Conn, c *reassembly.Conn, why reassembly.EndReason, a
 // budget bounds the bytes of events the shards have recorded and the
 // merger has not delivered yet (a burst of huge messages, e.g. inflated
 // ones, would otherwise pile up in every shard's queue). A shard that would
-// exceed it waits, unless nothing is pending or its batch is the one the
-// merger waits for (front): that one always passes, so the wait cannot
-// deadlock, and the bound is max plus one batch's events per shard.
+// exceed it waits, unless nothing is pending, or its events belong to the
+// batch the merger is merging (front) and the merger holds nothing else of
+// that shard's: the merger waits for a shard's next chunk of the front
+// batch only once it has released the previous one, so that chunk always
+// passes and the wait cannot deadlock. The bound is max plus one chunk per
+// shard (chunkBytes plus the last message recorded).
 type budget struct {
 	mu    sync.Mutex
 	cond  sync.Cond
 	used  int64
+	held  []int64 // used, per shard
 	max   int64
 	front uint64 // the batch the merger is merging next
 	done  bool
 }
 
-func (b *budget) init(max int64) {
+func (b *budget) init(max int64, shards int) {
 	b.max = max
+	b.held = make([]int64, shards)
 	b.cond.L = &b.mu
 }
 
-// acquire takes n bytes for the events of batch seq; false when the run is
-// over.
-func (b *budget) acquire(seq uint64, n int64) bool {
+// acquire takes n bytes for events of batch seq recorded by shard; false
+// when the run is over.
+func (b *budget) acquire(seq uint64, shard int, n int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for !b.done && b.used > 0 && b.used+n > b.max && seq > b.front {
+	for !b.done && b.used > 0 && b.used+n > b.max && (seq > b.front || b.held[shard] > 0) {
 		b.cond.Wait()
 	}
 	b.used += n
+	b.held[shard] += n
 	return !b.done
 }
 
-// release returns n bytes once the batches before front were delivered.
-func (b *budget) release(n int64, front uint64) {
+// release returns n bytes of shard's once the merger has delivered them.
+func (b *budget) release(shard int, n int64) {
 	b.mu.Lock()
 	b.used -= n
+	b.held[shard] -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// advance records that the batches before front were delivered.
+func (b *budget) advance(front uint64) {
+	b.mu.Lock()
 	b.front = front
 	b.mu.Unlock()
 	b.cond.Broadcast()

@@ -321,32 +321,57 @@ func countMsgs(full []string) int {
 }
 
 // TestBudget: a shard waits while the pending events exceed the budget,
-// except for the batch the merger waits for, and stop releases waiters.
+// except for events of the batch the merger is merging when the merger
+// holds nothing else of that shard's, and stop releases waiters.
 func TestBudget(t *testing.T) {
 	var b budget
-	b.init(100)
-	if !b.acquire(0, 80) || !b.acquire(0, 80) { // front batch: always passes
+	b.init(100, 2)
+	if !b.acquire(0, 0, 80) || !b.acquire(0, 1, 80) { // front batch, nothing held: passes
 		t.Fatal("acquire failed")
 	}
 	got := make(chan bool)
-	go func() { got <- b.acquire(1, 10) }() // over budget, not the front
-	select {
-	case <-got:
-		t.Fatal("acquire beyond the budget did not wait")
-	case <-time.After(50 * time.Millisecond):
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-got:
+			t.Fatalf("%s did not wait", what)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	b.release(160, 1) // batch 0 delivered
+	go func() { got <- b.acquire(0, 0, 10) }() // front, but shard 0 holds a chunk
+	wait("a second chunk of the front batch")
+	b.release(0, 80) // the merger delivered shard 0's first chunk
 	if ok := <-got; !ok {
 		t.Fatal("acquire failed after release")
 	}
-	go func() { got <- b.acquire(3, 95) }() // 10 + 95 > 100: waits
-	select {
-	case <-got:
-		t.Fatal("acquire beyond the budget did not wait")
-	case <-time.After(50 * time.Millisecond):
+	go func() { got <- b.acquire(1, 0, 20) }() // 90 + 20 > 100, not the front
+	wait("acquire beyond the budget")
+	b.release(1, 80)
+	b.release(0, 10)
+	b.advance(1) // batch 0 delivered
+	if ok := <-got; !ok {
+		t.Fatal("acquire failed after release")
 	}
+	go func() { got <- b.acquire(3, 1, 95) }() // 20 + 95 > 100: waits
+	wait("acquire beyond the budget")
 	b.stop()
 	if <-got {
 		t.Error("acquire after stop reported success")
 	}
+}
+
+// TestShardsChunks reruns the equivalence checks with a shard handing its
+// events over after every message (chunkBytes 1) and a budget of a few
+// KiB, so that chunks cut packets' events, flush groups (idle timeouts)
+// and close groups (capture end, holes given up), and shards wait for the
+// budget within the batch the merger is merging: the Sink calls must stay
+// those of the serial run, without deadlock.
+func TestShardsChunks(t *testing.T) {
+	defer func(c, p int64) { chunkBytes, maxPending = c, p }(chunkBytes, maxPending)
+	chunkBytes, maxPending = 1, 4<<10
+	t.Run("ManyConns", TestShardsManyConns)
+	t.Run("IdleTimeouts", TestShardsIdleTimeouts)
+	t.Run("SourceError", TestShardsSourceError)
+	t.Run("MessageFormatter", TestShardsMessageFormatter)
+	t.Run("Cancel", TestShardsCancel)
 }
