@@ -77,30 +77,10 @@ func runSerial(ctx context.Context, src capture.Source, opts Options, sink Sink)
 	d := &deliverer{sink: sink}
 	h := &handler{decCfg: opts.Decode, out: d}
 	asm := reassembly.New(opts.Reassembly, h)
-	var (
-		err  error
-		last reassembly.Meta
-		n    int
-	)
-	for {
-		if n++; n%ctxCheckEvery == 0 {
-			if e := ctx.Err(); e != nil {
-				err = e
-				break
-			}
-		}
-		p, e := src.Next()
-		if e != nil {
-			if !errors.Is(e, io.EOF) {
-				err = e
-			}
-			break
-		}
-		d.stats.Packets++
-		d.stats.Bytes += uint64(len(p.Payload))
-		last = reassembly.Meta{Time: p.Time, Packet: p.Num}
+	last, err := readPackets(ctx, src, &d.stats, func(p *capture.Packet) bool {
 		asm.Add(p)
-	}
+		return true
+	})
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -110,6 +90,35 @@ func runSerial(ctx context.Context, src capture.Source, opts Options, sink Sink)
 	d.stats.Shards = 1
 	d.captureAnomalies(last)
 	return d.stats, err
+}
+
+// readPackets reads src until io.EOF, a source error or a cancelled ctx
+// (checked every ctxCheckEvery packets), counting every packet in st and
+// passing it to add (the packet is the Source's, reused by its next Next);
+// add returns false to stop reading. It returns the location of the last
+// packet read and the error to report: nil at io.EOF and when add stopped
+// the loop, ctx.Err() when a check found ctx cancelled.
+func readPackets(ctx context.Context, src capture.Source, st *Stats, add func(*capture.Packet) bool) (last reassembly.Meta, err error) {
+	for n := 1; ; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return last, err
+			}
+		}
+		p, err := src.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return last, err
+		}
+		st.Packets++
+		st.Bytes += uint64(len(p.Payload))
+		last = reassembly.Meta{Time: p.Time, Packet: p.Num}
+		if !add(p) {
+			return last, nil
+		}
+	}
 }
 
 // output receives a handler's results: the deliverer (to the Sink, single

@@ -51,8 +51,6 @@ package pipeline
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"io"
 	"math"
 	"net/netip"
 	"runtime/pprof"
@@ -187,45 +185,26 @@ func runSharded(ctx context.Context, src capture.Source, opts Options, n int, si
 
 // read is the reader goroutine.
 func (r *sharded) read(ctx context.Context, src capture.Source, pool int) {
-	var (
-		err  error
-		last reassembly.Meta
-		size = firstBatch
-		k    int
-	)
+	size := firstBatch
 	b := r.get(pool)
 	if b == nil {
 		return
 	}
-	for {
-		if k++; k%ctxCheckEvery == 0 {
-			if e := ctx.Err(); e != nil {
-				err = e
-				break
-			}
-		}
-		p, e := src.Next()
-		if e != nil {
-			if !errors.Is(e, io.EOF) {
-				err = e
-			}
-			break
-		}
-		r.stats.Packets++
-		r.stats.Bytes += uint64(len(p.Payload))
-		last = reassembly.Meta{Time: p.Time, Packet: p.Num}
+	quit := false // the merger is gone: nothing more to send
+	last, err := readPackets(ctx, src, &r.stats, func(p *capture.Packet) bool {
 		if len(b.pkts) >= size || len(b.pkts) > 0 && len(b.buf)+len(p.Payload) > cap(b.buf) {
 			if !r.send(b) {
-				return
+				quit = true
+				return false
 			}
 			size = min(2*size, maxBatch)
-			if e := ctx.Err(); e != nil {
-				err = e
-				b = nil
-				break
+			if ctx.Err() != nil {
+				b = nil // err is set from ctx below
+				return false
 			}
 			if b = r.get(pool); b == nil {
-				return
+				quit = true
+				return false
 			}
 		}
 		if len(p.Payload) > cap(b.buf) {
@@ -236,6 +215,10 @@ func (r *sharded) read(ctx context.Context, src capture.Source, pool int) {
 		b.pkts = append(b.pkts, *p)
 		b.pkts[len(b.pkts)-1].Payload = b.buf[off:len(b.buf):len(b.buf)]
 		b.owner = append(b.owner, uint8(flowHash(p.Src, p.Dst)%uint64(r.n)))
+		return true
+	})
+	if quit {
+		return
 	}
 	if b == nil {
 		if b = r.get(pool); b == nil {
