@@ -2,7 +2,6 @@ package export
 
 import (
 	"bufio"
-	"encoding/base64"
 	"io"
 	"net/netip"
 	"unicode/utf8"
@@ -161,25 +160,28 @@ func (j *JSONWriter) Message(c *pipeline.Conn, m *wsdecode.Message) {
 
 // NewMessageFormatter implements pipeline.MessageFormatter: the function
 // renders a message record from its timestamp on (everything after the
-// connection's fields), with a time cache of its own, so that a sharded
-// pipeline renders messages in parallel.
+// connection's fields) and its newline, with a time cache of its own, so
+// that a sharded pipeline renders messages in parallel.
 func (j *JSONWriter) NewMessageFormatter() func(dst []byte, m *wsdecode.Message) []byte {
 	var tc timeCache
-	return func(dst []byte, m *wsdecode.Message) []byte { return appendMessage(dst, &tc, m) }
+	return func(dst []byte, m *wsdecode.Message) []byte { return append(appendMessage(dst, &tc, m), '\n') }
 }
 
 // MessageFormatted implements pipeline.MessageFormatter: the record is
 // the one Message writes, with pre rendered by NewMessageFormatter's
-// function.
+// function. pre goes to the output as it is (not through j.buf).
 func (j *JSONWriter) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre []byte) {
 	if j.err != nil {
 		return
 	}
 	b := append(j.buf[:0], `{"record":"message",`...)
-	b = append(b, j.connPrefix(c)...)
-	j.buf = append(b, pre...)
-	j.emit()
-	j.shrink()
+	j.buf = append(b, j.connPrefix(c)...)
+	if _, j.err = j.w.Write(j.buf); j.err == nil {
+		_, j.err = j.w.Write(pre)
+	}
+	if j.autoFlush && j.err == nil {
+		j.err = j.w.Flush()
+	}
 }
 
 // appendMessage appends a message record from its timestamp on.
@@ -194,7 +196,7 @@ func appendMessage(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
 	}
 	if !isText {
 		b = append(b, `,"data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, m.Payload)
+		b = appendBase64(b, m.Payload)
 		b = append(b, '"')
 	}
 	return append(b, '}')
@@ -235,7 +237,7 @@ func (j *JSONWriter) streamMessage(c *pipeline.Conn, m *wsdecode.Message) {
 		b = append(b, `,"data":"`...)
 		for len(p) > 0 && j.err == nil {
 			n := min(len(p), streamChunk)
-			b = base64.StdEncoding.AppendEncode(b, p[:n])
+			b = appendBase64(b, p[:n])
 			p = p[n:]
 			_, j.err = j.w.Write(b)
 			b = b[:0]

@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -72,16 +73,13 @@ const (
 func safeRun(s []byte) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		q := x ^ (lsb * '"')
-		bs := x ^ (lsb * '\\')
 		// The high bit of a byte is set in: (x-0x20)&^x if it is < 0x20,
 		// (q-1)&^q if it is '"', (bs-1)&^bs if it is '\\', x if it is
 		// ≥ 0x80, x+1 if it is 0x7f (a carry out of a byte needs 0xff, which
 		// x catches). Borrows only cause hits where a byte matched already.
 		// The lowest set bit is exact (false positives only occur above a
 		// true one), so it locates the first byte needing attention.
-		if m := (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | x | (x + lsb)) & msb; m != 0 {
+		if m := unsafeBytes(binary.LittleEndian.Uint64(s[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
@@ -100,57 +98,125 @@ func escapeJSON(dst []byte, s []byte, strict bool) ([]byte, bool) {
 
 // escapeJSONBody appends s escaped for a JSON string, without the quotes;
 // with strict it stops and reports false at the first invalid UTF-8.
+//
+// It works in blocks of up to escBlock input bytes, growing dst once per
+// block by the most the block can expand to (6 bytes per byte, plus a rune
+// running over the block's end), and writes through an index into that
+// room: runs of safe bytes move 8 at a time, and an escape costs a few
+// stores, not a call (payloads such as JSON text are dense in quotes).
 func escapeJSONBody(dst []byte, s []byte, strict bool) ([]byte, bool) {
-	start := 0
-	i := 0
-	for i < len(s) {
-		if n := safeRun(s[i:]); n > 0 {
-			i += n
-			if i >= len(s) {
-				break
+	for len(s) > 0 {
+		n := min(len(s), escBlock)
+		dst = slices.Grow(dst, 6*(n+utf8.UTFMax))
+		out := dst[len(dst):cap(dst)]
+		i, j := 0, 0
+		for i < n {
+			if i+8 <= len(s) {
+				x := binary.LittleEndian.Uint64(s[i:])
+				m := specialBytes(x)
+				// Handle the ASCII escapes of the word here: store all its
+				// bytes from p on (the room has 8 bytes past any j), keep
+				// those before the next special one, write its escape.
+				p := 0
+				for ; m != 0; m &= m - 1 {
+					k := bits.TrailingZeros64(m) / 8
+					b := byte(x >> (8 * k))
+					if b >= utf8.RuneSelf {
+						break
+					}
+					binary.LittleEndian.PutUint64(out[j:], x>>(8*p))
+					j += k - p
+					p = k + 1
+					j += putEscape(out[j:], b)
+				}
+				if m == 0 {
+					binary.LittleEndian.PutUint64(out[j:], x>>(8*p))
+					i, j = i+8, j+8-p
+					continue
+				}
+				// A non-ASCII byte at k: copy up to it, decode below.
+				k := bits.TrailingZeros64(m) / 8
+				binary.LittleEndian.PutUint64(out[j:], x>>(8*p))
+				i, j = i+k, j+k-p
+			} else if jsonSafe[s[i]] {
+				out[j] = s[i]
+				i, j = i+1, j+1
+				continue
 			}
-		}
-		b := s[i]
-		if b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
+			b := s[i]
+			if b < utf8.RuneSelf {
+				i, j = i+1, j+putEscape(out[j:], b)
+				continue
+			}
+			r, size := decodeRune(s, i)
+			switch {
+			case size == 0:
+				if strict {
+					return dst[:len(dst)+j], false
+				}
+				j += copy(out[j:], `\ufffd`)
+				i++
+			case (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029:
+				// C1 controls, line/paragraph separators: escaped.
+				out[j], out[j+1], out[j+2], out[j+3], out[j+4], out[j+5] = '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf]
+				i, j = i+size, j+6
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+				j += copy(out[j:], s[i:i+size])
+				i += size
 			}
-			i++
-			start = i
-			continue
 		}
-		r, size := decodeRune(s, i)
-		if size == 0 {
-			if strict {
-				return dst, false
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		// C1 controls, line/paragraph separators: escaped.
-		if (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
+		dst = dst[:len(dst)+j]
+		s = s[i:]
 	}
-	return append(dst, s[start:]...), true
+	return dst, true
+}
+
+// shortEscape[b] is the two-byte JSON escape of b (backslash in the low
+// byte) for '"', '\\', '\n', '\r' and '\t'; 0 for other bytes.
+var shortEscape = func() (t [256]uint16) {
+	for b, c := range map[byte]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'} {
+		t[b] = '\\' | uint16(c)<<8
+	}
+	return t
+}()
+
+// putEscape writes the JSON escape of the ASCII byte b (not jsonSafe) to
+// out, which has room for 6 bytes, and returns its length.
+func putEscape(out []byte, b byte) int {
+	if e := shortEscape[b]; e != 0 {
+		binary.LittleEndian.PutUint16(out, e)
+		return 2
+	}
+	_ = out[5]
+	out[0], out[1], out[2], out[3], out[4], out[5] = '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf]
+	return 6
+}
+
+// specialBytes returns, for the 8 bytes of x (little endian), a mask with
+// the high bit set in exactly the bytes that are not jsonSafe: '"', '\\',
+// below 0x20, 0x7f and above. Unlike unsafeBytes no borrow crosses bytes
+// ((v&0x7f…)+0x7f… sets a byte's high bit iff its low 7 bits are not zero).
+func specialBytes(x uint64) uint64 {
+	const low7 = lsb * 0x7f
+	q, bs, del := x^(lsb*'"'), x^(lsb*'\\'), x^(lsb*0x7f)
+	ok := ((q & low7) + low7) | q // high bit: not '"'
+	ok &= ((bs & low7) + low7) | bs
+	ok &= ((del & low7) + low7) | del
+	ok &= (x & low7) + lsb*(0x80-0x20) // low 7 bits ≥ 0x20
+	return (^ok | x) & msb
+}
+
+// escBlock is how many input bytes escapeJSONBody escapes per growth of dst.
+const escBlock = 256
+
+// unsafeBytes returns, for the 8 bytes of x (little endian), a mask with the
+// high bit set in the first byte that is not jsonSafe; bits above it may be
+// set too (q, bs: x with the bytes equal to '"' or '\\' zeroed; see
+// safeRun for why this is exact at the lowest set bit).
+func unsafeBytes(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	return (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | x | (x + lsb)) & msb
 }
 
 // appendTime appends t in UTC as RFC 3339 with exactly nine fractional
