@@ -96,7 +96,7 @@ var (
 	// one. Without it a batch of a few compressed packets could become
 	// tens of MiB of messages held at once (issue 7: 48 inflated 1 MiB
 	// messages from 79 KB of capture).
-	chunkBytes int64 = 1 << 20
+	chunkBytes int64 = 256 << 10
 )
 
 // batch is a run of consecutive packets of the capture, read-only once

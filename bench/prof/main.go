@@ -5,6 +5,8 @@
 //
 //	go run ./bench/prof -cpuprofile cpu.prof [-text] FILE
 //	go tool pprof -top cpu.prof
+//	go run ./bench/prof -blockprofile block.prof FILE   # where the stages wait
+//	go tool pprof -top block.prof
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -24,10 +27,11 @@ import (
 func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	mem := flag.String("memprofile", "", "write an allocation profile to this file at the end")
+	block := flag.String("blockprofile", "", "write a blocking profile (where the stages wait) to this file at the end")
 	text := flag.Bool("text", false, "text writer instead of JSON Lines")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: prof [-cpuprofile F] [-memprofile F] [-text] FILE")
+		fmt.Fprintln(os.Stderr, "usage: prof [-cpuprofile F] [-memprofile F] [-blockprofile F] [-text] FILE")
 		os.Exit(2)
 	}
 	if *cpu != "" {
@@ -42,6 +46,9 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *block != "" {
+		runtime.SetBlockProfileRate(1)
 	}
 	t0 := time.Now()
 	src, err := capture.OpenFile(flag.Arg(0), capture.Options{})
@@ -68,6 +75,12 @@ func main() {
 	}
 	src.Close()
 	fmt.Fprintf(os.Stderr, "prof: %d messages in %.2fs\n", st.Messages, time.Since(t0).Seconds())
+	if *block != "" {
+		if f, err := os.Create(*block); err == nil {
+			pprof.Lookup("block").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if *mem != "" {
 		f, err := os.Create(*mem)
 		if err == nil {
