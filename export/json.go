@@ -30,6 +30,7 @@ type Writer interface {
 // documented in README.md ("JSON Lines schema"). Message records are encoded
 // by hand into a reused buffer: no allocation per message in steady state.
 type JSONWriter struct {
+	out       io.Writer // what w writes to
 	w         *bufio.Writer
 	buf       []byte
 	tc        timeCache
@@ -45,6 +46,7 @@ type JSONWriter struct {
 // NewJSONWriter returns a JSON Lines writer on w. Call Flush when done.
 func NewJSONWriter(w io.Writer) *JSONWriter {
 	return &JSONWriter{
+		out:   w,
 		w:     bufio.NewWriterSize(w, 64<<10),
 		buf:   make([]byte, 0, 4096),
 		conns: make(map[uint64][]byte),
@@ -176,13 +178,26 @@ func (j *JSONWriter) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre
 	}
 	b := append(j.buf[:0], `{"record":"message",`...)
 	j.buf = append(b, j.connPrefix(c)...)
-	if _, j.err = j.w.Write(j.buf); j.err == nil {
-		_, j.err = j.w.Write(pre)
+	if _, j.err = j.w.Write(j.buf); j.err != nil {
+		return
 	}
+	if len(pre) >= directWrite {
+		// Large (base64 of big binary frames): written as it is rather
+		// than copied through the buffer.
+		if j.err = j.w.Flush(); j.err == nil {
+			_, j.err = j.out.Write(pre)
+		}
+		return
+	}
+	_, j.err = j.w.Write(pre)
 	if j.autoFlush && j.err == nil {
 		j.err = j.w.Flush()
 	}
 }
+
+// directWrite is the size from which MessageFormatted writes a pre-rendered
+// record to the output directly.
+const directWrite = 32 << 10
 
 // appendMessage appends a message record from its timestamp on.
 func appendMessage(b []byte, tc *timeCache, m *wsdecode.Message) []byte {
