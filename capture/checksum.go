@@ -2,7 +2,8 @@ package capture
 
 import (
 	"encoding/binary"
-	"math/bits"
+
+	"github.com/wsscope/wsscope/internal/inetsum"
 )
 
 // TCP checksum verification (RFC 793 §3.1, RFC 1071).
@@ -16,39 +17,11 @@ import (
 // pseudo-header sum alone (CHECKSUM_PARTIAL, either complemented or not),
 // is accepted unverified. Segments not captured whole cannot be checked.
 
-// sum16 adds b to the ones'-complement sum s as big-endian 16-bit words
-// (an odd last byte is padded with zero), 8 bytes at a time with an
-// add-with-carry chain; the end-around carry is added back at the end.
-func sum16(s uint64, b []byte) uint64 {
-	var c uint64
-	for len(b) >= 32 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
-		b = b[32:]
-	}
-	for len(b) >= 8 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		b = b[8:]
-	}
-	var tail uint64
-	for i, x := range b {
-		tail |= uint64(x) << (56 - 8*i)
-	}
-	s, c = bits.Add64(s, tail, c)
-	s, c = bits.Add64(s, c, 0)
-	return s + c
-}
-
-// fold16 folds a ones'-complement sum to 16 bits.
-func fold16(s uint64) uint16 {
-	s = s>>32 + s&0xffffffff
-	s = s>>32 + s&0xffffffff
-	s = s>>16 + s&0xffff
-	s = s>>16 + s&0xffff
-	return uint16(s)
-}
+// sum16 and fold16 are the Internet checksum (internal/inetsum).
+var (
+	sum16  = inetsum.Add
+	fold16 = inetsum.Fold
+)
 
 // tcpChecksumOK reports whether the TCP segment seg (captured whole),
 // carried between src and dst (4 or 16 bytes each), has a valid checksum

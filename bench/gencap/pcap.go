@@ -4,7 +4,8 @@ import (
 	"bufio"
 	"encoding/binary"
 	"io"
-	"math/bits"
+
+	"github.com/wsscope/wsscope/internal/inetsum"
 )
 
 // MSS is the largest TCP payload of a generated packet (Ethernet MTU 1500
@@ -102,33 +103,8 @@ func (pw *pcapWriter) packet(src, dst *endpoint, seq, ack uint32, flags byte, pa
 
 func (pw *pcapWriter) flush() error { return pw.w.Flush() }
 
-// sum adds b as big-endian 16-bit words to the one's-complement accumulator
-// s, 8 bytes at a time. Odd trailing bytes are padded with zero.
-func sum(s uint64, b []byte) uint64 {
-	var c uint64
-	for len(b) >= 8 {
-		v := binary.BigEndian.Uint64(b)
-		s, c = bits.Add64(s, v, c)
-		b = b[8:]
-	}
-	s, c = bits.Add64(s, c, 0) // end-around carry
-	s += c
-	// fold the 64-bit sum of 64-bit words into 32 bits so the rest adds up safely
-	s = (s >> 32) + (s & 0xffffffff)
-	for len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
-}
-
-// fold reduces a one's-complement accumulator to 16 bits.
-func fold(s uint64) uint16 {
-	for s>>16 != 0 {
-		s = (s >> 16) + (s & 0xffff)
-	}
-	return uint16(s)
-}
+// sum and fold are the Internet checksum (internal/inetsum).
+var (
+	sum  = inetsum.Add
+	fold = inetsum.Fold
+)

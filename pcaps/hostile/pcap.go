@@ -16,6 +16,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/wsscope/wsscope/internal/inetsum"
 )
 
 // Link types used by the generator (LINKTYPE_* values).
@@ -154,23 +156,9 @@ func AppendIPv4(b []byte, src, dst netip.AddrPort, seq, ack uint32, flags uint8,
 	return b
 }
 
-func sum(b []byte, s uint64) uint64 {
-	for len(b) >= 2 {
-		s += uint64(b[0])<<8 | uint64(b[1])
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
-}
-
-func fold(s uint64) uint16 {
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
-}
+// sum and fold are the Internet checksum (internal/inetsum).
+func sum(b []byte, s uint64) uint64 { return inetsum.Add(s, b) }
+func fold(s uint64) uint16          { return inetsum.Fold(s) }
 
 // Dir is a direction of a Flow.
 type Dir uint8
