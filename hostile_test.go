@@ -44,16 +44,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// wsscopeBinary builds the command once per test run.
+// wsscopeBinary builds the command once per test run, as a machine without
+// a C toolchain builds it (CGO_ENABLED=0), for every test that runs the
+// binary (hostile inputs, -Z, the tmux smoke test). Tests must not modify
+// it; TestMain removes it.
 func wsscopeBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "wsscope-hostile-")
+		binDir, binErr = os.MkdirTemp("", "wsscope-bin-")
 		if binErr != nil {
 			return
 		}
 		binPath = filepath.Join(binDir, "wsscope")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

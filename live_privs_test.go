@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/wsscope/wsscope/capture"
 )
 
 // TestDropUserErrors: -Z with an unknown user fails before anything is
@@ -47,35 +45,14 @@ func TestDropUserErrors(t *testing.T) {
 	}
 }
 
-var (
-	privOnce sync.Once
-	privExe  []byte // the built binary
-	privErr  error
-)
-
-// privBinary builds wsscope once into a directory every user may enter, so
-// it can be run as nobody too; each test gets its own copy (in a directory
-// of its own, removed at its end).
+// privBinary copies the test run's wsscope binary (wsscopeBinary) into a
+// directory every user may enter, so it can be run as nobody too; each
+// test gets its own copy (in a directory of its own, removed at its end).
 func privBinary(t *testing.T) string {
 	t.Helper()
-	privOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wsscope-privs-build-")
-		if err != nil {
-			privErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		exe := filepath.Join(dir, "wsscope")
-		cmd := exec.Command("go", "build", "-o", exe, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			privErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		privExe, privErr = os.ReadFile(exe)
-	})
-	if privErr != nil {
-		t.Fatal(privErr)
+	exe, err := os.ReadFile(wsscopeBinary(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir, err := os.MkdirTemp("", "wsscope-privs-")
 	if err != nil {
@@ -86,7 +63,7 @@ func privBinary(t *testing.T) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "wsscope")
-	if err := os.WriteFile(bin, privExe, 0o755); err != nil {
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return bin
@@ -136,11 +113,7 @@ func TestDropPrivilegesLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped in -short mode")
 	}
-	if probe, err := capture.OpenLive("lo", capture.LiveOptions{Filter: "tcp port 1"}); err != nil {
-		t.Skipf("cannot capture on lo: %v", err)
-	} else {
-		probe.Close()
-	}
+	skipUnlessLoCapture(t)
 	uid, gid := nobody(t)
 	bin := privBinary(t)
 

@@ -39,6 +39,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// skipUnlessLoCapture skips the test when this process cannot capture on
+// the loopback interface (no permission, no AF_PACKET).
+func skipUnlessLoCapture(t *testing.T) {
+	t.Helper()
+	probe, err := capture.OpenLive("lo", capture.LiveOptions{Filter: "tcp port 1"})
+	if err != nil {
+		t.Skipf("cannot capture on lo: %v", err)
+	}
+	probe.Close()
+}
+
 // TestLiveLoopback captures real gorilla/websocket traffic on lo with
 // -i lo -c 2 -w FILE and a port filter: the messages are decoded live, -c
 // stops the capture, and the saved pcapng holds the packets.
@@ -49,11 +60,7 @@ func TestLiveLoopback(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture needs root or CAP_NET_RAW")
 	}
-	if probe, err := capture.OpenLive("lo", capture.LiveOptions{Filter: "tcp port 1"}); err != nil {
-		t.Skipf("cannot capture on lo: %v", err)
-	} else {
-		probe.Close()
-	}
+	skipUnlessLoCapture(t)
 
 	up := websocket.Upgrader{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

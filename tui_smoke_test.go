@@ -27,10 +27,7 @@ func TestTUISmoke(t *testing.T) {
 		t.Skip("sample capture missing")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "wsscope")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := wsscopeBinary(t)
 	sock := filepath.Join(dir, "tmux.sock")
 	session := "wsscope-smoke"
 	tmux := func(args ...string) (string, error) {
