@@ -209,14 +209,8 @@ func cookieNames(vals []string, set bool) []string {
 	if len(vals) == 0 {
 		return nil
 	}
-	var names []string
-	seen := map[string]bool{}
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
+	var ns nameSet
+	add := ns.add
 	for _, v := range vals {
 		pairs := strings.Split(v, ";")
 		if set {
@@ -236,7 +230,7 @@ func cookieNames(vals []string, set bool) []string {
 			add(shortName(name))
 		}
 	}
-	return names
+	return ns.names
 }
 
 // tokenExact and tokenParts say which query parameter names are token-like:
@@ -286,14 +280,8 @@ func queryTokens(uri string) []string {
 		return nil
 	}
 	q, _, _ = strings.Cut(q, "#")
-	var names []string
-	seen := map[string]bool{}
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
+	var ns nameSet
+	add := ns.add
 	for _, p := range strings.FieldsFunc(q, func(r rune) bool { return r == '&' || r == ';' }) {
 		rawName, rawVal, hasEq := strings.Cut(p, "=")
 		val, err := url.QueryUnescape(rawVal)
@@ -320,7 +308,7 @@ func queryTokens(uri string) []string {
 			add(shortName(name))
 		}
 	}
-	return names
+	return ns.names
 }
 
 // k8sBearerPrefix starts the subprotocol Kubernetes clients use to carry a
@@ -353,6 +341,23 @@ func shortName(s string) string {
 		i--
 	}
 	return s[:i] + "…"
+}
+
+// nameSet collects distinct names in the order first added.
+type nameSet struct {
+	names []string
+	seen  map[string]bool
+}
+
+func (s *nameSet) add(n string) {
+	if s.seen[n] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[n] = true
+	s.names = append(s.names, n)
 }
 
 // joinNames lists names, at most maxFindingNames of them.
