@@ -68,26 +68,6 @@ const (
 	msb = 0x8080808080808080
 )
 
-// safeRun returns how many leading bytes of s need no escaping in a JSON
-// string (printable ASCII other than '"' and '\\'), 8 bytes at a time.
-func safeRun(s []byte) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		// The high bit of a byte is set in: (x-0x20)&^x if it is < 0x20,
-		// (q-1)&^q if it is '"', (bs-1)&^bs if it is '\\', x if it is
-		// ≥ 0x80, x+1 if it is 0x7f (a carry out of a byte needs 0xff, which
-		// x catches). Borrows only cause hits where a byte matched already.
-		// The lowest set bit is exact (false positives only occur above a
-		// true one), so it locates the first byte needing attention.
-		if m := unsafeBytes(binary.LittleEndian.Uint64(s[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(s) && jsonSafe[s[i]]; i++ {
-	}
-	return i
-}
-
 func escapeJSON(dst []byte, s []byte, strict bool) ([]byte, bool) {
 	dst, ok := escapeJSONBody(append(dst, '"'), s, strict)
 	if !ok {
@@ -194,8 +174,9 @@ func putEscape(out []byte, b byte) int {
 
 // specialBytes returns, for the 8 bytes of x (little endian), a mask with
 // the high bit set in exactly the bytes that are not jsonSafe: '"', '\\',
-// below 0x20, 0x7f and above. Unlike unsafeBytes no borrow crosses bytes
-// ((v&0x7f…)+0x7f… sets a byte's high bit iff its low 7 bits are not zero).
+// below 0x20, 0x7f and above. No borrow or carry crosses bytes
+// ((v&0x7f…)+0x7f… sets a byte's high bit iff its low 7 bits are not zero),
+// so every byte's bit is exact, not only the lowest set one.
 func specialBytes(x uint64) uint64 {
 	const low7 = lsb * 0x7f
 	q, bs, del := x^(lsb*'"'), x^(lsb*'\\'), x^(lsb*0x7f)
@@ -208,16 +189,6 @@ func specialBytes(x uint64) uint64 {
 
 // escBlock is how many input bytes escapeJSONBody escapes per growth of dst.
 const escBlock = 256
-
-// unsafeBytes returns, for the 8 bytes of x (little endian), a mask with the
-// high bit set in the first byte that is not jsonSafe; bits above it may be
-// set too (q, bs: x with the bytes equal to '"' or '\\' zeroed; see
-// safeRun for why this is exact at the lowest set bit).
-func unsafeBytes(x uint64) uint64 {
-	q := x ^ (lsb * '"')
-	bs := x ^ (lsb * '\\')
-	return (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | x | (x + lsb)) & msb
-}
 
 // appendTime appends t in UTC as RFC 3339 with exactly nine fractional
 // digits ("2026-11-25T18:47:51.123456789Z"), so that timestamps sort as

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -142,28 +143,27 @@ func TestAppendTime(t *testing.T) {
 	}
 }
 
-// safeRun must stop exactly at the first byte that is not jsonSafe, for
-// every byte value at every position of an 8-byte word and beyond.
-func TestSafeRun(t *testing.T) {
-	buf := make([]byte, 20)
-	for pos := 0; pos < len(buf); pos++ {
+// specialBytes must flag exactly the bytes that are not jsonSafe, for
+// every byte value at every position of a word, next to every other value.
+func TestSpecialBytes(t *testing.T) {
+	var w [8]byte
+	for pos := 0; pos < 8; pos++ {
 		for v := 0; v < 256; v++ {
-			for i := range buf {
-				buf[i] = 'a'
-			}
-			buf[pos] = byte(v)
-			if pos+1 < len(buf) {
-				buf[pos+1] = 0 // a second bad byte after the first
-			}
-			want := pos
-			if jsonSafe[byte(v)] {
-				want = pos + 1
-				if pos+1 >= len(buf) {
-					want = len(buf)
+			for u := 0; u < 256; u++ {
+				for i := range w {
+					w[i] = 'a'
 				}
-			}
-			if got := safeRun(buf); got != want {
-				t.Fatalf("byte %#x at %d: safeRun = %d, want %d", v, pos, got, want)
+				w[pos] = byte(v)
+				w[(pos+1)%8] = byte(u)
+				var want uint64
+				for i, c := range w {
+					if !jsonSafe[c] {
+						want |= 0x80 << (8 * i)
+					}
+				}
+				if got := specialBytes(binary.LittleEndian.Uint64(w[:])); got != want {
+					t.Fatalf("% x: mask %#016x, want %#016x", w, got, want)
+				}
 			}
 		}
 	}
