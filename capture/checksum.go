@@ -17,12 +17,6 @@ import (
 // pseudo-header sum alone (CHECKSUM_PARTIAL, either complemented or not),
 // is accepted unverified. Segments not captured whole cannot be checked.
 
-// sum16 and fold16 are the Internet checksum (internal/inetsum).
-var (
-	sum16  = inetsum.Add
-	fold16 = inetsum.Fold
-)
-
 // tcpChecksumOK reports whether the TCP segment seg (captured whole),
 // carried between src and dst (4 or 16 bytes each), has a valid checksum
 // or one left for offloading.
@@ -32,12 +26,12 @@ func tcpChecksumOK(src, dst []byte, seg []byte) bool {
 		return true
 	}
 	var ps uint64
-	ps = sum16(ps, src)
-	ps = sum16(ps, dst)
+	ps = inetsum.Add(ps, src)
+	ps = inetsum.Add(ps, dst)
 	ps += 6 + uint64(len(seg))
-	if fold16(sum16(ps, seg)) == 0xffff {
+	if inetsum.Fold(inetsum.Add(ps, seg)) == 0xffff {
 		return true
 	}
-	p := fold16(ps)
+	p := inetsum.Fold(ps)
 	return field == p || field == ^p
 }

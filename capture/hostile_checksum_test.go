@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsscope/wsscope/internal/inetsum"
 	"github.com/wsscope/wsscope/pcaps/hostile"
 )
 
@@ -34,10 +35,10 @@ func TestHostileChecksum(t *testing.T) {
 	}
 	// Pseudo-header sum of this packet, for the offload forms.
 	var ps uint64
-	ps = sum16(ps, good[14+12:14+16])
-	ps = sum16(ps, good[14+16:14+20])
+	ps = inetsum.Add(ps, good[14+12:14+16])
+	ps = inetsum.Add(ps, good[14+16:14+20])
 	ps += 6 + uint64(len(good)-tcpOff)
-	partial := fold16(ps)
+	partial := inetsum.Fold(ps)
 	tests := []struct {
 		name    string
 		pkt     []byte

@@ -80,7 +80,7 @@ func (pw *pcapWriter) packet(src, dst *endpoint, seq, ack uint32, flags byte, pa
 	ip[10], ip[11] = 0, 0
 	copy(ip[12:16], src.ip[:])
 	copy(ip[16:20], dst.ip[:])
-	binary.BigEndian.PutUint16(ip[10:], ^fold(sum(0, ip[:l3])))
+	binary.BigEndian.PutUint16(ip[10:], ^inetsum.Fold(inetsum.Add(0, ip[:l3])))
 	tcp := ip[l3:]
 	binary.BigEndian.PutUint16(tcp[0:], src.port)
 	binary.BigEndian.PutUint16(tcp[2:], dst.port)
@@ -92,9 +92,9 @@ func (pw *pcapWriter) packet(src, dst *endpoint, seq, ack uint32, flags byte, pa
 	tcp[16], tcp[17], tcp[18], tcp[19] = 0, 0, 0, 0
 	copy(tcp[l4:], payload)
 	// pseudo-header: addresses, protocol, TCP length
-	s := sum(0, ip[12:20]) + 6 + uint64(l4+len(payload))
-	s = sum(s, tcp[:l4+len(payload)])
-	binary.BigEndian.PutUint16(tcp[16:], ^fold(s))
+	s := inetsum.Add(0, ip[12:20]) + 6 + uint64(l4+len(payload))
+	s = inetsum.Add(s, tcp[:l4+len(payload)])
+	binary.BigEndian.PutUint16(tcp[16:], ^inetsum.Fold(s))
 	_, err := pw.w.Write(b)
 	pw.Packets++
 	pw.Bytes += int64(len(b))
@@ -102,9 +102,3 @@ func (pw *pcapWriter) packet(src, dst *endpoint, seq, ack uint32, flags byte, pa
 }
 
 func (pw *pcapWriter) flush() error { return pw.w.Flush() }
-
-// sum and fold are the Internet checksum (internal/inetsum).
-var (
-	sum  = inetsum.Add
-	fold = inetsum.Fold
-)

@@ -140,7 +140,7 @@ func AppendIPv4(b []byte, src, dst netip.AddrPort, seq, ack uint32, flags uint8,
 	b = append(b, 0x45, 0, byte(total>>8), byte(total), 0, 1, 0x40, 0, 64, 6, 0, 0)
 	b = append(b, s4[:]...)
 	b = append(b, d4[:]...)
-	binary.BigEndian.PutUint16(b[ipStart+10:], ^fold(sum(b[ipStart:ipStart+20], 0)))
+	binary.BigEndian.PutUint16(b[ipStart+10:], ^inetsum.Fold(inetsum.Add(0, b[ipStart:ipStart+20])))
 	tcpStart := len(b)
 	b = binary.BigEndian.AppendUint16(b, src.Port())
 	b = binary.BigEndian.AppendUint16(b, dst.Port())
@@ -149,16 +149,12 @@ func AppendIPv4(b []byte, src, dst netip.AddrPort, seq, ack uint32, flags uint8,
 	b = append(b, 5<<4, flags, 0xff, 0xff, 0, 0, 0, 0)
 	b = append(b, payload...)
 	// Pseudo-header: addresses, protocol, TCP length.
-	ps := sum(s4[:], 0)
-	ps = sum(d4[:], ps)
+	ps := inetsum.Add(0, s4[:])
+	ps = inetsum.Add(ps, d4[:])
 	ps += 6 + uint64(20+len(payload))
-	binary.BigEndian.PutUint16(b[tcpStart+16:], ^fold(sum(b[tcpStart:], ps)))
+	binary.BigEndian.PutUint16(b[tcpStart+16:], ^inetsum.Fold(inetsum.Add(ps, b[tcpStart:])))
 	return b
 }
-
-// sum and fold are the Internet checksum (internal/inetsum).
-func sum(b []byte, s uint64) uint64 { return inetsum.Add(s, b) }
-func fold(s uint64) uint16          { return inetsum.Fold(s) }
 
 // Dir is a direction of a Flow.
 type Dir uint8
