@@ -26,6 +26,23 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// analysed returns the TUI's Options.Progress for a run whose pipeline
+// closes done when it has delivered everything: the bytes read, but one
+// short of the total until done is closed. The reader runs ahead of the
+// analysis by a few batches, so "the whole file is read" is not "every
+// message is in the model": the status bar must keep saying "reading"
+// until the counts it shows are final.
+func (p *progress) analysed(done <-chan struct{}) func() (int64, int64) {
+	return func() (int64, int64) {
+		select {
+		case <-done:
+			return p.total, p.total // analysed (or the run stopped)
+		default:
+		}
+		return max(0, min(p.done.Load(), p.total-1)), p.total
+	}
+}
+
 // progressDelay is how long a read must take before the bar appears.
 const progressDelay = time.Second
 

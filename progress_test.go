@@ -51,3 +51,23 @@ func TestProgressQuickRead(t *testing.T) {
 		t.Errorf("progress bar drawn for a quick read: %q", out.b.String())
 	}
 }
+
+// The TUI's progress reaches the total only once the pipeline is done, not
+// when the reader has read the last byte (the analysis lags behind it).
+func TestProgressAnalysed(t *testing.T) {
+	p := &progress{total: 1000}
+	done := make(chan struct{})
+	prog := p.analysed(done)
+	for _, read := range []int64{0, 500, 999, 1000, 1200} {
+		p.done.Store(read)
+		d, total := prog()
+		if total != 1000 || d >= total || d > read {
+			t.Errorf("read %d, pipeline running: progress %d/%d, want below the total and at most the bytes read", read, d, total)
+		}
+	}
+	close(done)
+	p.done.Store(400) // stopped early (-c, an error): done all the same
+	if d, total := prog(); d != total {
+		t.Errorf("pipeline done: progress %d/%d", d, total)
+	}
+}

@@ -48,15 +48,7 @@ func (r *runner) runTUI(ctx, pctx context.Context, pcancel context.CancelFunc, g
 		},
 	}
 	if p := r.progress; p != nil {
-		opts.Progress = func() (int64, int64) {
-			d := p.done.Load()
-			select {
-			case <-done:
-				d = p.total // the whole file is analysed (or the run stopped)
-			default:
-			}
-			return min(d, p.total), p.total
-		}
+		opts.Progress = p.analysed(done)
 	}
 	uiErr := tui.Run(ctx, model, opts)
 	pcancel()
