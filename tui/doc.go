@@ -40,7 +40,7 @@
 // allocated outside the Go heap on Unix (anonymous mmap; they hold no
 // pointers), so that the collector's heap goal does not double them.
 // Measured: 44.7 bytes per message for a million messages (the rest is
-// connections, the anomaly list and the spill's fixed 4 MiB write buffer),
+// connections, the anomaly list and the spill's write buffers, 12 MiB at most),
 // about 445 MB of peak RSS for a 1 GB capture of 8.8 million small
 // messages, 250 MB for a 1 GB mixed capture of 1.5 million.
 //
@@ -48,7 +48,8 @@
 // message, as decoded and decompressed by the pipeline) go to a detail
 // record in an append-only spill file (spill.go, detail.go): a temporary
 // file in ModelOptions.SpillDir (os.TempDir by default), written in 4 MiB
-// chunks and unlinked as soon as it is created (on Unix), so that it goes
+// chunks by a goroutine of its own (at most two full chunks wait for it)
+// and unlinked as soon as it is created (on Unix), so that it goes
 // away with the process however the process ends; Model.Close releases it.
 // Detail records are compact (about 20 bytes before the payload of a
 // one-frame message) and laid out in message order, so that filters and

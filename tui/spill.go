@@ -6,27 +6,37 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // spillChunk is the spill file's write unit: records are appended to an
-// in-memory chunk of this size, written to the file when it is full.
+// in-memory chunk of this size, handed to the writer when it is full.
 const spillChunk = 4 << 20
+
+// spillPending bounds the full chunks waiting for the writer: appending
+// blocks when that many are queued (the disk is slower than the analysis),
+// so the spill holds at most (1+spillPending)*spillChunk bytes in memory.
+const spillPending = 2
 
 // spill is an append-only byte stream holding the model's per-message
 // detail records (see detail.go): frame headers and payload bytes. It lives
 // in a temporary file (os.CreateTemp in ModelOptions.SpillDir), unlinked
 // at once on Unix so that it disappears when the process ends however it
-// ends (Close removes it elsewhere). Only the chunk being filled is in
-// memory; everything before it is on disk (in the page cache while memory
-// allows) and read back with ReadAt.
+// ends (Close removes it elsewhere). Only the chunk being filled and the
+// full chunks queued for the file are in memory; everything before them is
+// on disk (in the page cache while memory allows) and read back with
+// ReadAt.
+//
+// The file is written by a goroutine of its own: the copy into the page
+// cache (a third of the feeding goroutine's time on a capture of small
+// messages) runs beside the analysis instead of in its way.
 //
 // If no file can be created, the stream is kept in memory instead, capped
 // by a smaller limit (ModelOptions.MaxPayloadTotal applies either way).
 //
 // Concurrency: append is called under the model's lock by the feeding
-// goroutine; readAt may be called from any goroutine. mu guards buf, base
-// and mem; bytes below base that went to the file are immutable and are
-// read without the lock.
+// goroutine; readAt may be called from any goroutine. mu guards everything
+// but the immutable bytes below disk, which are read without the lock.
 type spill struct {
 	mu    sync.Mutex
 	f     *os.File // nil: in memory (mem) or closed
@@ -37,14 +47,24 @@ type spill struct {
 	limit int64    // stream bytes kept at most
 	err   error    // first write error; nothing more is kept after it
 	bad   int64    // bytes in [bad, base) were lost by a write error
-	ok    bool     // records may still be appended
+	ok    bool     // records may still be appended (the appender's view)
 	file  bool     // backed by a file (else memory)
+
+	// File mode: the writer goroutine's queue.
+	pend    [][]byte      // full chunks not yet written, oldest first; pend[0] starts at disk
+	disk    int64         // stream bytes written (or lost, see bad)
+	spare   [][]byte      // written chunks to fill again
+	cond    sync.Cond     // on mu: pend grew, a chunk was written, or closing
+	closing bool          // the writer stops
+	failed  atomic.Bool   // a write failed: the writer's word to reserve
+	wdone   chan struct{} // closed when the writer has stopped
 }
 
 // newSpill opens a spill stream in dir (os.TempDir if ""). limit bounds
 // the bytes kept on disk; memLimit bounds them when no file can be made.
 func newSpill(dir string, limit, memLimit int64) *spill {
 	s := &spill{buf: make([]byte, 0, spillChunk), ok: true, bad: -1}
+	s.cond.L = &s.mu
 	f, err := os.CreateTemp(dir, "wsscope-tui-*.spill")
 	if err != nil {
 		s.limit = memLimit
@@ -56,7 +76,43 @@ func newSpill(dir string, limit, memLimit int64) *spill {
 	if runtime.GOOS != "windows" && os.Remove(s.path) == nil {
 		s.path = "" // unlinked: gone when the process exits
 	}
+	s.wdone = make(chan struct{})
+	go s.writer(f)
 	return s
+}
+
+// writer writes the queued chunks to f in order until close.
+func (s *spill) writer(f *os.File) {
+	defer close(s.wdone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for len(s.pend) == 0 && !s.closing {
+			s.cond.Wait()
+		}
+		if s.closing {
+			return
+		}
+		c, off, failed := s.pend[0], s.disk, s.err != nil
+		s.mu.Unlock()
+		var err error
+		if !failed {
+			_, err = f.WriteAt(c, off) // readers still find c in pend
+		}
+		s.mu.Lock()
+		if err != nil && s.err == nil {
+			s.err = fmt.Errorf("tui: spill file: %w", err)
+			s.failed.Store(true)
+		}
+		if s.err != nil && s.bad < 0 {
+			s.bad = off // this chunk and all after it are lost
+		}
+		s.pend[0] = nil
+		s.pend = s.pend[1:]
+		s.disk += int64(len(c))
+		s.spare = append(s.spare, c[:0])
+		s.cond.Broadcast()
+	}
 }
 
 // size returns the stream length.
@@ -69,7 +125,7 @@ func (s *spill) size() int64 {
 // reserve reports whether n more bytes fit the limit. Called under the
 // model's lock, before the parts of one record are appended.
 func (s *spill) reserve(n int) bool {
-	return s.ok && s.base+int64(len(s.buf))+int64(n) <= s.limit
+	return s.ok && !s.failed.Load() && s.base+int64(len(s.buf))+int64(n) <= s.limit
 }
 
 // append adds b at the end of the stream and returns its offset. The caller
@@ -89,34 +145,44 @@ func (s *spill) append(b []byte) int64 {
 	return off
 }
 
-// sealLocked moves the full chunk to the file (or to mem) and starts a new
-// one.
+// sealLocked queues the full chunk for the file (or keeps it in mem) and
+// starts a new one, waiting for the writer while spillPending chunks are
+// queued.
 func (s *spill) sealLocked() {
-	if s.file {
-		if s.f != nil && s.err == nil {
-			if _, err := s.f.WriteAt(s.buf, s.base); err != nil {
-				s.err = fmt.Errorf("tui: spill file: %w", err)
-				s.bad, s.ok = s.base, false
-			}
-		} else if s.bad < 0 {
-			s.bad = s.base
-		}
+	if !s.file {
+		s.mem = append(s.mem, s.buf)
 		s.base += int64(len(s.buf))
-		s.buf = s.buf[:0] // readers copy under mu: reuse is safe
+		s.buf = make([]byte, 0, spillChunk)
 		return
 	}
-	s.mem = append(s.mem, s.buf)
+	s.pend = append(s.pend, s.buf)
 	s.base += int64(len(s.buf))
-	s.buf = make([]byte, 0, spillChunk)
+	s.buf = nil
+	s.cond.Broadcast()
+	for len(s.pend) > spillPending && !s.closing {
+		s.cond.Wait()
+	}
+	if n := len(s.spare); n > 0 {
+		s.buf = s.spare[n-1]
+		s.spare = s.spare[:n-1]
+	} else {
+		s.buf = make([]byte, 0, spillChunk)
+	}
 }
 
-var errSpillLost = errors.New("tui: spilled bytes lost (spill file write error)")
+var (
+	errSpillLost   = errors.New("tui: spilled bytes lost (spill file write error)")
+	errSpillClosed = errors.New("tui: spill closed")
+)
 
 // readAt fills p with the stream bytes at off.
 func (s *spill) readAt(p []byte, off int64) error {
 	for len(p) > 0 {
 		s.mu.Lock()
 		switch {
+		case s.closing:
+			s.mu.Unlock()
+			return errSpillClosed
 		case off+int64(len(p)) > s.base+int64(len(s.buf)) || off < 0:
 			s.mu.Unlock()
 			return fmt.Errorf("tui: spill read [%d, %d) past the end %d", off, off+int64(len(p)), s.base+int64(len(s.buf)))
@@ -130,12 +196,18 @@ func (s *spill) readAt(p []byte, off int64) error {
 			s.mu.Unlock()
 			p, off = p[n:], off+int64(n)
 			continue
+		case off >= s.disk: // queued for the writer
+			c := s.pend[(off-s.disk)/spillChunk]
+			n := copy(p, c[(off-s.disk)%spillChunk:])
+			s.mu.Unlock()
+			p, off = p[n:], off+int64(n)
+			continue
 		}
-		// On disk below base: immutable, read without the lock.
-		f, bad, n := s.f, s.bad, min(int64(len(p)), s.base-off)
+		// On disk below disk: immutable, read without the lock.
+		f, bad, n := s.f, s.bad, min(int64(len(p)), s.disk-off)
 		s.mu.Unlock()
 		if f == nil {
-			return errors.New("tui: spill closed")
+			return errSpillClosed
 		}
 		if bad >= 0 && off+n > bad {
 			return errSpillLost
@@ -148,12 +220,20 @@ func (s *spill) readAt(p []byte, off int64) error {
 	return nil
 }
 
-// close releases the file (and removes it where it was not unlinked).
+// close stops the writer and releases the file (and removes it where it
+// was not unlinked).
 func (s *spill) close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.ok = false
-	s.mem, s.buf = nil, nil
+	s.closing = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if s.wdone != nil {
+		<-s.wdone // not under mu: the writer takes it to finish
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mem, s.buf, s.pend, s.spare = nil, nil, nil, nil
 	var err error
 	if s.f != nil {
 		err = s.f.Close()

@@ -125,3 +125,86 @@ func TestSpillFileUnlinked(t *testing.T) {
 		t.Errorf("counted %d messages", n)
 	}
 }
+
+// TestSpillWriteError: when the file cannot be written, the chunks the
+// writer lost read back as errSpillLost (never as zeros), the stream takes
+// nothing more, the error is kept for the status bar, and appending never
+// blocks on a writer that fails.
+func TestSpillWriteError(t *testing.T) {
+	s := newSpill(t.TempDir(), 1<<40, 1<<40)
+	defer s.close()
+	s.f.Close() // every WriteAt (and ReadAt) now fails
+	rec := bytes.Repeat([]byte("z"), 100_000)
+	var offs []int64
+	for s.reserve(len(rec)) {
+		offs = append(offs, s.append(rec))
+		if len(offs) > 10*spillChunk/len(rec) {
+			t.Fatal("the stream kept taking records after a write error")
+		}
+	}
+	if len(offs) < spillChunk/len(rec) {
+		t.Fatalf("stream refused records after %d, before its first chunk was written", len(offs))
+	}
+	s.mu.Lock()
+	for len(s.pend) > 0 {
+		s.cond.Wait()
+	}
+	err, bad, base := s.err, s.bad, s.base
+	s.mu.Unlock()
+	if err == nil || !strings.Contains(err.Error(), "tui: spill file") {
+		t.Fatalf("write error not kept: %v", err)
+	}
+	if bad != 0 {
+		t.Errorf("lost bytes start at %d, want 0 (the first chunk failed)", bad)
+	}
+	got := make([]byte, len(rec))
+	for _, off := range offs {
+		err := s.readAt(got, off)
+		switch {
+		case off+int64(len(rec)) <= base && err != errSpillLost:
+			t.Fatalf("record at %d, written to the failed file: err %v, want errSpillLost", off, err)
+		case off >= base && (err != nil || !bytes.Equal(got, rec)):
+			t.Fatalf("record at %d, still in memory: err %v", off, err)
+		}
+	}
+}
+
+// TestSpillQueued: while the writer is held back, full chunks wait in its
+// queue and read back from memory; appending waits once spillPending chunks
+// are queued, and goes on when the writer catches up.
+func TestSpillQueued(t *testing.T) {
+	s := newSpill(t.TempDir(), 1<<40, 1<<40)
+	defer s.close()
+	s.mu.Lock() // the writer cannot take a chunk while we hold mu
+	chunk := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i)}, spillChunk) }
+	for i := 0; i < spillPending; i++ {
+		s.buf = append(s.buf, chunk(i)...)
+		s.pend = append(s.pend, s.buf)
+		s.base += spillChunk
+		s.buf = make([]byte, 0, spillChunk)
+	}
+	s.mu.Unlock()
+	appended := make(chan int64)
+	go func() { appended <- s.append(chunk(spillPending)) }() // seals one more: waits
+	for i := 0; i < spillPending; i++ {
+		got := make([]byte, 10)
+		if err := s.readAt(got, int64(i)*spillChunk+100); err != nil || got[0] != byte('a'+i) {
+			t.Fatalf("queued chunk %d: %q %v", i, got, err)
+		}
+	}
+	off := <-appended
+	if off != spillPending*spillChunk {
+		t.Fatalf("appended at %d", off)
+	}
+	s.mu.Lock()
+	for len(s.pend) > 0 {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	for i := 0; i <= spillPending; i++ {
+		got := make([]byte, spillChunk)
+		if err := s.readAt(got, int64(i)*spillChunk); err != nil || !bytes.Equal(got, chunk(i)) {
+			t.Fatalf("chunk %d from the file: %v", i, err)
+		}
+	}
+}
