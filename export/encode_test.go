@@ -45,20 +45,30 @@ func BenchmarkBase64Std_64K(b *testing.B) {
 }
 
 // appendBase64 must write exactly what encoding/base64 writes, for every
-// length around its 6-byte steps and the tail.
+// length around its 6-byte steps, the switch to the AVX2 encoder and that
+// encoder's 24-byte blocks and tail, from every alignment of src (a large
+// allocation starts a page: the AVX2 encoder's first load reaches before
+// src).
 func TestAppendBase64(t *testing.T) {
-	p := make([]byte, 200)
-	for i := range p {
-		p[i] = byte(i*131 + 7)
+	page := make([]byte, 64<<10) // large object: page-aligned
+	for i := range page {
+		page[i] = byte(i*131 + 7)
 	}
-	for n := 0; n <= len(p); n++ {
-		for _, prefix := range []string{"", "x"} {
-			got := string(appendBase64([]byte(prefix), p[:n]))
-			want := prefix + base64.StdEncoding.EncodeToString(p[:n])
-			if got != want {
-				t.Fatalf("len %d: got %q, want %q", n, got, want)
+	for _, at := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 31, 4096 - 3, 4096} {
+		for n := 0; n <= 700; n++ {
+			p := page[at : at+n]
+			for _, prefix := range []string{"", "x"} {
+				got := string(appendBase64([]byte(prefix), p))
+				want := prefix + base64.StdEncoding.EncodeToString(p)
+				if got != want {
+					t.Fatalf("offset %d, len %d: got %q, want %q", at, n, got, want)
+				}
 			}
 		}
+	}
+	p := page[3:]
+	if got, want := string(appendBase64(nil, p)), base64.StdEncoding.EncodeToString(p); got != want {
+		t.Fatalf("%d bytes: differs from encoding/base64", len(p))
 	}
 }
 
