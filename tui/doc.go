@@ -48,7 +48,9 @@
 // message, as decoded and decompressed by the pipeline) go to a detail
 // record in an append-only spill file (spill.go, detail.go): a temporary
 // file in ModelOptions.SpillDir (os.TempDir by default), written in 4 MiB
-// chunks by a goroutine of its own (at most two full chunks wait for it)
+// chunks by a goroutine of its own (at most two full chunks wait for it;
+// on Linux with O_DIRECT, so that the kernel does not copy them into the
+// page cache: see spill.writer)
 // and unlinked as soon as it is created (on Unix), so that it goes
 // away with the process however the process ends; Model.Close releases it.
 // Detail records are compact (about 20 bytes before the payload of a

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // spillChunk is the spill file's write unit: records are appended to an
@@ -58,6 +59,8 @@ type spill struct {
 	closing bool          // the writer stops
 	failed  atomic.Bool   // a write failed: the writer's word to reserve
 	wdone   chan struct{} // closed when the writer has stopped
+	direct  *os.File      // the writer's O_DIRECT handle, if any (set before it starts; tests)
+	directN atomic.Int64  // chunks written directly (tests)
 }
 
 // newSpill opens a spill stream in dir (os.TempDir if ""). limit bounds
@@ -73,17 +76,46 @@ func newSpill(dir string, limit, memLimit int64) *spill {
 	}
 	s.f, s.file, s.limit = f, true, limit
 	s.path = f.Name()
+	direct, _ := openDirect(s.path) // before the name goes
 	if runtime.GOOS != "windows" && os.Remove(s.path) == nil {
 		s.path = "" // unlinked: gone when the process exits
 	}
+	if direct != nil {
+		s.buf = alignedChunk()
+	}
 	s.wdone = make(chan struct{})
-	go s.writer(f)
+	s.direct = direct
+	go s.writer(f, direct)
 	return s
 }
 
-// writer writes the queued chunks to f in order until close.
-func (s *spill) writer(f *os.File) {
+// alignedChunk returns an empty chunk buffer whose start is aligned for
+// direct I/O (4096 bytes).
+func alignedChunk() []byte {
+	const align = 4096
+	b := make([]byte, spillChunk+align)
+	i := int(-uintptr(unsafe.Pointer(&b[0])) & (align - 1))
+	return b[i : i : i+spillChunk]
+}
+
+// writer writes the queued chunks to the file in order until close:
+// through direct, a second handle on f that bypasses the page cache, when
+// there is one (Linux, and a file system that takes it), else through f.
+//
+// Written through the page cache, the spill cost the kernel's copy (about
+// 480 MB/s of one core on this project's VM): a quarter of the CPU time of
+// the UI indexing a 1 GB capture. Direct writes leave the copy to the disk
+// (1.1 GB/s here) and cost next to no CPU; the UI's reads go through f (the
+// page cache) as before, from the disk the first time. A chunk that cannot
+// be written directly (EINVAL from a file system that accepted the open)
+// is written through f, and so is everything after it.
+func (s *spill) writer(f, direct *os.File) {
 	defer close(s.wdone)
+	defer func() {
+		if direct != nil {
+			direct.Close()
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
@@ -96,7 +128,15 @@ func (s *spill) writer(f *os.File) {
 		c, off, failed := s.pend[0], s.disk, s.err != nil
 		s.mu.Unlock()
 		var err error
-		if !failed {
+		if !failed && direct != nil && aligned(c) {
+			if _, err = direct.WriteAt(c, off); err != nil {
+				direct.Close()
+				direct = nil
+			} else {
+				s.directN.Add(1)
+			}
+		}
+		if !failed && (direct == nil || err != nil) {
 			_, err = f.WriteAt(c, off) // readers still find c in pend
 		}
 		s.mu.Lock()
@@ -166,7 +206,7 @@ func (s *spill) sealLocked() {
 		s.buf = s.spare[n-1]
 		s.spare = s.spare[:n-1]
 	} else {
-		s.buf = make([]byte, 0, spillChunk)
+		s.buf = alignedChunk()
 	}
 }
 
@@ -246,4 +286,10 @@ func (s *spill) close() error {
 		}
 	}
 	return err
+}
+
+// aligned reports whether c can be written directly: a whole chunk at an
+// aligned address (chunks are written at multiples of spillChunk).
+func aligned(c []byte) bool {
+	return len(c) == spillChunk && uintptr(unsafe.Pointer(unsafe.SliceData(c)))&4095 == 0
 }

@@ -67,6 +67,12 @@ func TestSpillReadBack(t *testing.T) {
 			if err := s.readAt(make([]byte, 2), int64(total-1)); err == nil {
 				t.Error("read past the end succeeded")
 			}
+			if mode == "file" && s.direct != nil && s.directN.Load() == 0 {
+				t.Error("the file took O_DIRECT, but no chunk was written directly")
+			}
+			if mode == "file" {
+				t.Logf("direct I/O: %v (%d chunks)", s.direct != nil, s.directN.Load())
+			}
 		})
 	}
 }
@@ -134,6 +140,9 @@ func TestSpillWriteError(t *testing.T) {
 	s := newSpill(t.TempDir(), 1<<40, 1<<40)
 	defer s.close()
 	s.f.Close() // every WriteAt (and ReadAt) now fails
+	if s.direct != nil {
+		s.direct.Close()
+	}
 	rec := bytes.Repeat([]byte("z"), 100_000)
 	var offs []int64
 	for s.reserve(len(rec)) {
