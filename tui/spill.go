@@ -28,9 +28,10 @@ const spillPending = 2
 // on disk (in the page cache while memory allows) and read back with
 // ReadAt.
 //
-// The file is written by a goroutine of its own: the copy into the page
-// cache (a third of the feeding goroutine's time on a capture of small
-// messages) runs beside the analysis instead of in its way.
+// The file is written by a goroutine of its own (see writer), beside the
+// analysis instead of in its way: written from the feeding goroutine, the
+// copy into the page cache took a third of its time on a capture of small
+// messages.
 //
 // If no file can be created, the stream is kept in memory instead, capped
 // by a smaller limit (ModelOptions.MaxPayloadTotal applies either way).
@@ -106,9 +107,11 @@ func alignedChunk() []byte {
 // 480 MB/s of one core on this project's VM): a quarter of the CPU time of
 // the UI indexing a 1 GB capture. Direct writes leave the copy to the disk
 // (1.1 GB/s here) and cost next to no CPU; the UI's reads go through f (the
-// page cache) as before, from the disk the first time. A chunk that cannot
-// be written directly (EINVAL from a file system that accepted the open)
-// is written through f, and so is everything after it.
+// page cache) as before, from the disk the first time. When the queue is
+// full (a disk slower than the analysis), chunks go through the page cache
+// until it is not, so that the UI is not held to the disk's speed. A chunk
+// that cannot be written directly (EINVAL from a file system that accepted
+// the open) is written through f, and so is everything after it.
 func (s *spill) writer(f, direct *os.File) {
 	defer close(s.wdone)
 	defer func() {
@@ -126,17 +129,20 @@ func (s *spill) writer(f, direct *os.File) {
 			return
 		}
 		c, off, failed := s.pend[0], s.disk, s.err != nil
+		behind := len(s.pend) >= spillPending // the appender may be waiting for us
 		s.mu.Unlock()
 		var err error
-		if !failed && direct != nil && aligned(c) {
-			if _, err = direct.WriteAt(c, off); err != nil {
+		done := failed // nothing more is written after a failure
+		if !done && direct != nil && aligned(c) && !behind {
+			if _, err := direct.WriteAt(c, off); err != nil {
 				direct.Close()
 				direct = nil
 			} else {
 				s.directN.Add(1)
+				done = true
 			}
 		}
-		if !failed && (direct == nil || err != nil) {
+		if !done {
 			_, err = f.WriteAt(c, off) // readers still find c in pend
 		}
 		s.mu.Lock()
