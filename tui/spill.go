@@ -67,10 +67,11 @@ type spill struct {
 // newSpill opens a spill stream in dir (os.TempDir if ""). limit bounds
 // the bytes kept on disk; memLimit bounds them when no file can be made.
 func newSpill(dir string, limit, memLimit int64) *spill {
-	s := &spill{buf: make([]byte, 0, spillChunk), ok: true, bad: -1}
+	s := &spill{ok: true, bad: -1}
 	s.cond.L = &s.mu
 	f, err := os.CreateTemp(dir, "wsscope-tui-*.spill")
 	if err != nil {
+		s.buf = make([]byte, 0, spillChunk)
 		s.limit = memLimit
 		s.err = fmt.Errorf("tui: spill file: %w (payloads kept in memory, at most %d bytes)", err, memLimit)
 		return s
@@ -81,9 +82,7 @@ func newSpill(dir string, limit, memLimit int64) *spill {
 	if runtime.GOOS != "windows" && os.Remove(s.path) == nil {
 		s.path = "" // unlinked: gone when the process exits
 	}
-	if direct != nil {
-		s.buf = alignedChunk()
-	}
+	s.buf = alignedChunk()
 	s.wdone = make(chan struct{})
 	s.direct = direct
 	go s.writer(f, direct)
