@@ -13,6 +13,9 @@
 #                                      (by wall time) is kept (tshark runs once)
 #   BIG=2GB                            also check peak RSS and counts of wsscope --json on
 #                                      captures of this size (one run each; "" = skip)
+#   TUI=1GB                            also time the terminal UI on small and mix captures of this
+#                                      size in tmux (tui/testdata/bigcap.sh, one run each; needs tmux;
+#                                      "" = skip): first screen, index/export speed, peak RSS
 #   PROFILE=0|1                        1: perf-profile the --json run of each capture;
 #                                      (1-core rows: taskset -c 0, and -c 1 to compare the cores)
 #                                      top 15 written to $OUT/KIND-SIZE.perf.txt
@@ -27,6 +30,7 @@ TSHARK=${TSHARK:-auto}
 PROFILE=${PROFILE:-0}
 REPEAT=${REPEAT:-3}
 BIG=${BIG-}
+TUI=${TUI-}
 mkdir -p "$OUT"
 export LC_ALL=C
 
@@ -238,6 +242,34 @@ if [ -n "$BIG" ]; then
 		awk -v r="$RSS" 'BEGIN{exit !(r>=150)}' && ok=MISSED
 		printf "  %-6s %-7s %6s peak RSS %6s MB, %7.2f s, %s messages (generator: %s)\n" "$ok" "$kind" "$BIG" "$RSS" "$WALL" "$n" "$want"
 	done
+fi
+if [ -n "$TUI" ]; then
+	echo
+	if ! command -v tmux >/dev/null || [ ! -x /usr/bin/time ]; then
+		echo "terminal UI: skipped (needs tmux and /usr/bin/time: apt-get install -y tmux time)"
+	else
+		echo "terminal UI on $TUI captures (tui/testdata/bigcap.sh, 160x50, one run each):"
+		for kind in small mix; do
+			F=$OUT/$kind-$TUI-s$SEED.pcap
+			if [ ! -s "$F" ] || [ ! -s "$F.meta.json" ]; then
+				echo "generating $F ..." >&2
+				"$OUT/gencap" -kind "$kind" -size "$TUI" -seed "$SEED" -o "$F" >/dev/null
+			fi
+			cat "$F" >/dev/null
+			tui/testdata/bigcap.sh "$WS" "$F" 160 50 1 >"$OUT/tui.txt" 2>&1
+			awk -v kind="$kind" '
+			function ok(c) { return c ? "met   " : "MISSED" }
+			/^first screen with rows:/ { first=$5 }
+			/Maximum resident set size/ { rss=$6/1024 }
+			/^indexing speed \/ export speed:/ { ratio=$6 }
+			END {
+			  if (first == "" || ratio == "") { printf "  MISSED %-5s the UI did not finish (see bench/out/tui.txt)\n", kind; exit }
+			  printf "  %s %-5s first screen within 1 s:          %.2f s\n", ok(first<=1), kind, first
+			  printf "  %s %-5s indexed at >= 0.5x export speed:  %.2fx\n", ok(ratio>=0.5), kind, ratio
+			  printf "  %s %-5s peak RSS < 600 MB:                %.0f MB\n", ok(rss<600), kind, rss
+			}' "$OUT/tui.txt"
+		done
+	fi
 fi
 echo
 echo "cpu s: user+system CPU time; wall is the best of REPEAT=$REPEAT runs (tshark: 1 run)."

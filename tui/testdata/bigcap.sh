@@ -31,7 +31,10 @@ if [ "$W" -lt 120 ]; then
 fi
 DIR=$(mktemp -d)
 SOCK="$DIR/tmux.sock"
-T="tmux -S $SOCK"
+# UTF-8 throughout: in another locale (bench/run.sh sets LC_ALL=C) tmux
+# shows the table's box characters as "_" and the rows are never found.
+export LC_ALL=C.UTF-8
+T="tmux -u -S $SOCK"
 trap '$T kill-server 2>/dev/null; rm -rf "$DIR"' EXIT INT TERM
 exec 9<> <(:) # read -t on it is a sleep without a fork
 
@@ -126,4 +129,6 @@ for run in $(seq "$RUNS"); do
 		ratios+="$r "
 	fi
 done
-[ "$RUNS" -gt 1 ] && echo "ratios: $ratios"
+if [ "$RUNS" -gt 1 ]; then
+	echo "ratios: $ratios"
+fi
