@@ -41,23 +41,23 @@ const spillPending = 2
 // but the immutable bytes below disk, which are read without the lock.
 type spill struct {
 	mu    sync.Mutex
-	f     *os.File // nil: in memory (mem) or closed
+	f     *os.File // nil: in memory or closed
 	path  string   // still to remove at Close ("" once unlinked)
-	mem   [][]byte // in-memory mode: sealed chunks, each spillChunk long
 	buf   []byte   // chunk being filled (cap spillChunk)
 	base  int64    // stream offset of buf[0]
 	limit int64    // stream bytes kept at most
 	err   error    // first write error; nothing more is kept after it
 	bad   int64    // bytes in [bad, base) were lost by a write error
-	ok    bool     // records may still be appended (the appender's view)
 	file  bool     // backed by a file (else memory)
 
-	// File mode: the writer goroutine's queue.
-	pend    [][]byte      // full chunks not yet written, oldest first; pend[0] starts at disk
+	// Full chunks not on disk, each spillChunk long, oldest first; pend[0]
+	// starts at disk. File mode: the writer goroutine's queue. Memory
+	// mode: every chunk (disk stays 0).
+	pend    [][]byte
 	disk    int64         // stream bytes written (or lost, see bad)
 	spare   [][]byte      // written chunks to fill again
 	cond    sync.Cond     // on mu: pend grew, a chunk was written, or closing
-	closing bool          // the writer stops
+	closing bool          // closed: nothing more is kept, the writer stops
 	failed  atomic.Bool   // a write failed: the writer's word to reserve
 	wdone   chan struct{} // closed when the writer has stopped
 	direct  *os.File      // the writer's O_DIRECT handle, if any (set before it starts; tests)
@@ -67,7 +67,7 @@ type spill struct {
 // newSpill opens a spill stream in dir (os.TempDir if ""). limit bounds
 // the bytes kept on disk; memLimit bounds them when no file can be made.
 func newSpill(dir string, limit, memLimit int64) *spill {
-	s := &spill{ok: true, bad: -1}
+	s := &spill{bad: -1}
 	s.cond.L = &s.mu
 	f, err := os.CreateTemp(dir, "wsscope-tui-*.spill")
 	if err != nil {
@@ -170,7 +170,7 @@ func (s *spill) size() int64 {
 // reserve reports whether n more bytes fit the limit. Called under the
 // model's lock, before the parts of one record are appended.
 func (s *spill) reserve(n int) bool {
-	return s.ok && !s.failed.Load() && s.base+int64(len(s.buf))+int64(n) <= s.limit
+	return !s.closing && !s.failed.Load() && s.base+int64(len(s.buf))+int64(n) <= s.limit
 }
 
 // append adds b at the end of the stream and returns its offset. The caller
@@ -190,18 +190,16 @@ func (s *spill) append(b []byte) int64 {
 	return off
 }
 
-// sealLocked queues the full chunk for the file (or keeps it in mem) and
-// starts a new one, waiting for the writer while spillPending chunks are
-// queued.
+// sealLocked queues the full chunk for the file (or keeps it, in memory)
+// and starts a new one, waiting for the writer while spillPending chunks
+// are queued.
 func (s *spill) sealLocked() {
+	s.pend = append(s.pend, s.buf)
+	s.base += int64(len(s.buf))
 	if !s.file {
-		s.mem = append(s.mem, s.buf)
-		s.base += int64(len(s.buf))
 		s.buf = make([]byte, 0, spillChunk)
 		return
 	}
-	s.pend = append(s.pend, s.buf)
-	s.base += int64(len(s.buf))
 	s.buf = nil
 	s.cond.Broadcast()
 	for len(s.pend) > spillPending && !s.closing {
@@ -235,13 +233,7 @@ func (s *spill) readAt(p []byte, off int64) error {
 			copy(p, s.buf[off-s.base:])
 			s.mu.Unlock()
 			return nil
-		case !s.file:
-			c := s.mem[off/spillChunk]
-			n := copy(p, c[off%spillChunk:])
-			s.mu.Unlock()
-			p, off = p[n:], off+int64(n)
-			continue
-		case off >= s.disk: // queued for the writer
+		case off >= s.disk: // queued for the writer, or in memory
 			c := s.pend[(off-s.disk)/spillChunk]
 			n := copy(p, c[(off-s.disk)%spillChunk:])
 			s.mu.Unlock()
@@ -269,7 +261,6 @@ func (s *spill) readAt(p []byte, off int64) error {
 // was not unlinked).
 func (s *spill) close() error {
 	s.mu.Lock()
-	s.ok = false
 	s.closing = true
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -278,7 +269,7 @@ func (s *spill) close() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mem, s.buf, s.pend, s.spare = nil, nil, nil, nil
+	s.buf, s.pend, s.spare = nil, nil, nil
 	var err error
 	if s.f != nil {
 		err = s.f.Close()
