@@ -432,6 +432,11 @@ func (g *guardSink) Message(c *pipeline.Conn, m *wsdecode.Message) {
 		return
 	}
 	g.next.Message(c, m)
+	g.delivered()
+}
+
+// delivered counts a message passed on, stopping the run at the -c limit.
+func (g *guardSink) delivered() {
 	g.n++
 	if g.limit > 0 && g.n >= g.limit {
 		g.done = true
@@ -455,12 +460,7 @@ func (g *guardSink) MessageFormatted(c *pipeline.Conn, m *wsdecode.Message, pre 
 		return
 	}
 	g.next.(pipeline.MessageFormatter).MessageFormatted(c, m, pre)
-	g.n++
-	if g.limit > 0 && g.n >= g.limit {
-		g.done = true
-		g.cancel()
-	}
-	g.check()
+	g.delivered()
 }
 
 func (g *guardSink) Anomaly(c *pipeline.Conn, a *pipeline.Anomaly) {

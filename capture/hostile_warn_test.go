@@ -34,12 +34,8 @@ func TestHostileSnaplenWarning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			if _, err := src.Next(); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
+		if _, err := readAll(t, src); err != io.EOF {
+			t.Fatal(err)
 		}
 		ws := strings.Join(src.(Warner).Warnings(), "\n")
 		if tt.want == "" && ws != "" || !strings.Contains(ws, tt.want) {
