@@ -138,8 +138,7 @@ func escapeJSONBody(dst []byte, s []byte, strict bool) ([]byte, bool) {
 				i++
 			case (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029:
 				// C1 controls, line/paragraph separators: escaped.
-				out[j], out[j+1], out[j+2], out[j+3], out[j+4], out[j+5] = '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf]
-				i, j = i+size, j+6
+				i, j = i+size, j+putUnicodeEscape(out[j:], r)
 			default:
 				j += copy(out[j:], s[i:i+size])
 				i += size
@@ -167,8 +166,14 @@ func putEscape(out []byte, b byte) int {
 		binary.LittleEndian.PutUint16(out, e)
 		return 2
 	}
+	return putUnicodeEscape(out, rune(b))
+}
+
+// putUnicodeEscape writes \uXXXX for r (at most U+FFFF) to out, which has
+// room for 6 bytes, and returns 6.
+func putUnicodeEscape(out []byte, r rune) int {
 	_ = out[5]
-	out[0], out[1], out[2], out[3], out[4], out[5] = '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf]
+	out[0], out[1], out[2], out[3], out[4], out[5] = '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf]
 	return 6
 }
 
